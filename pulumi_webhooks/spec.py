@@ -1,0 +1,237 @@
+"""The webhook's fields and credential rules: the one place they are written down.
+
+Everything here is pure: no I/O, no Pulumi. `check()`, the resource and the
+client all read the rules and the Python <-> API name mapping from this module.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+MASK = "********"
+"""What the API returns in place of a stored password or token."""
+
+
+class AuthType(StrEnum):
+    """How the webhook authenticates to its endpoint."""
+
+    NONE = "none"
+    BASIC = "basic"
+    QUERYSTRING = "querystring"
+    AUTHHEADER = "authheader"
+    HEADER = "header"
+    BEARER = "bearer"
+
+
+AUTH_TYPE_VALUES = ", ".join(t.value for t in AuthType)
+AUTH_TYPE_SET = frozenset(t.value for t in AuthType)
+
+# Which credential fields each auth type takes; every other one must be absent.
+CREDENTIALS_BY_AUTH_TYPE: dict[AuthType, frozenset[str]] = {
+    AuthType.NONE: frozenset(),
+    AuthType.BASIC: frozenset({"user_name", "password"}),
+    AuthType.QUERYSTRING: frozenset({"token"}),
+    AuthType.AUTHHEADER: frozenset({"token"}),
+    AuthType.HEADER: frozenset({"token"}),
+    AuthType.BEARER: frozenset({"token"}),
+}
+CREDENTIAL_FIELDS = ("user_name", "password", "token")
+SECRET_FIELDS = ("password", "token")
+
+
+def _rule(message: str) -> PydanticCustomError:
+    return PydanticCustomError("webhook_rule", message)
+
+
+def _is_unknown(info: ValidationInfo, field: str) -> bool:
+    return field in ((info.context or {}).get("unknown") or ())
+
+
+def suggest_auth_type(value: str) -> str | None:
+    """The auth type a near miss such as `Bearer` or `basic_auth` most likely meant."""
+    folded = value.strip().lower().replace("_", "").replace("-", "").replace(" ", "")
+    for auth_type in AuthType:
+        if folded in (auth_type.value, auth_type.value + "auth", "auth" + auth_type.value):
+            return auth_type.value
+    close = difflib.get_close_matches(folded, [t.value for t in AuthType], n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+class WebhookSpec(BaseModel):
+    """A webhook as the API takes it. Field names are Python's; aliases are the API's.
+
+    Validation context: `{"unknown": {field names}}` lists fields whose value is
+    not known yet (a Pulumi preview); rules that depend on them are deferred.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,
+    )
+
+    endpoint: StrictStr | None = Field(default=None, validate_default=True)
+    auth_type: AuthType | None = Field(default=None, validate_default=True)
+    is_alert_hook: StrictBool = False
+    user_name: StrictStr | None = Field(default=None, validate_default=True)
+    password: StrictStr | None = Field(default=None, validate_default=True, repr=False)
+    token: StrictStr | None = Field(default=None, validate_default=True, repr=False)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_is_http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or value == "":
+            if _is_unknown(info, "endpoint"):
+                return None
+            raise _rule("endpoint is required: set it to the http(s) URL the webhook calls")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https"):
+            raise _rule(
+                "endpoint must be an absolute http:// or https:// URL, for example https://ops.example.com/hook"
+            )
+        if "@" in parts.netloc:
+            raise _rule(
+                "endpoint must not embed credentials (user:password@host): remove them "
+                "from the URL and set authType 'basic' with userName and password instead"
+            )
+        if not parts.hostname:
+            raise _rule("endpoint has no host: use a URL such as https://ops.example.com/hook")
+        return value
+
+    @field_validator("auth_type", mode="before")
+    @classmethod
+    def _auth_type_is_exact(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or value == "":
+            if _is_unknown(info, "auth_type"):
+                return None
+            raise _rule(f"authType is required: set it to one of {AUTH_TYPE_VALUES}")
+        if isinstance(value, AuthType):
+            return value
+        if isinstance(value, str) and value in AUTH_TYPE_SET:
+            return AuthType(value)
+        hint = suggest_auth_type(value) if isinstance(value, str) else None
+        did_you_mean = f"; did you mean '{hint}'?" if hint else ""
+        raise _rule(f"authType must be exactly one of {AUTH_TYPE_VALUES}{did_you_mean}")
+
+    @field_validator(*CREDENTIAL_FIELDS, mode="before")
+    @classmethod
+    def _empty_credential_is_absent(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator(*CREDENTIAL_FIELDS)
+    @classmethod
+    def _credentials_match_auth_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        field = info.field_name or ""
+        prop = to_camel(field)
+        present = value is not None
+        maybe_present = present or _is_unknown(info, field)
+        auth_type = info.data.get("auth_type")
+        if auth_type is None:
+            # Unknown or invalid auth type: only rule 4 (no user credentials
+            # together with a token) can still be judged, and it is reported on token.
+            if (
+                field == "token"
+                and present
+                and (info.data.get("user_name") is not None or info.data.get("password") is not None)
+            ):
+                raise _rule(
+                    "token cannot be set together with userName/password: a webhook "
+                    "takes either user credentials (authType basic) or a token"
+                )
+            return value
+        wanted = CREDENTIALS_BY_AUTH_TYPE[auth_type]
+        if field in wanted and not maybe_present:
+            source = " from a secret, e.g. config.require_secret(...)" if field in SECRET_FIELDS else ""
+            raise _rule(f"{prop} is required when authType is '{auth_type.value}': set it{source}")
+        if field not in wanted and present:
+            takes = " and ".join(to_camel(f) for f in CREDENTIAL_FIELDS if f in wanted)
+            raise _rule(
+                f"{prop} is not used when authType is '{auth_type.value}' (it takes {takes or 'no credentials'}): "
+                f"remove {prop}, or change authType"
+            )
+        return value
+
+    def to_api(self) -> dict[str, Any]:
+        """The JSON body the API's create and update take."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+API_NAMES: dict[str, str] = {name: field.alias or name for name, field in WebhookSpec.model_fields.items()}
+"""Python name -> API (and state) name, e.g. `user_name` -> `userName`."""
+API_NAMES["webhook_id"] = "webhookId"
+PYTHON_NAMES: dict[str, str] = {api: py for py, api in API_NAMES.items()}
+INPUT_NAMES = ", ".join(field.alias or name for name, field in WebhookSpec.model_fields.items())
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule: the API property that must change, and how to fix it."""
+
+    property: str
+    reason: str
+
+
+def find_problems(props: Mapping[str, Any], unknown: Collection[str] = ()) -> list[Problem]:
+    """Every rule `props` (API names) breaks, one problem per property.
+
+    `unknown` names properties (API names) whose value is not known yet; rules
+    that depend on them are deferred rather than failed.
+    """
+    unknown_fields = {PYTHON_NAMES.get(name, name) for name in unknown}
+    known = {k: v for k, v in props.items() if k not in unknown}
+    try:
+        WebhookSpec.model_validate(known, context={"unknown": unknown_fields})
+    except ValidationError as error:
+        return _problems_from(error)
+    return []
+
+
+def parse(props: Mapping[str, Any]) -> WebhookSpec:
+    """The spec for fully known `props` (API names); raises `SpecError` if any rule breaks."""
+    try:
+        return WebhookSpec.model_validate(dict(props))
+    except ValidationError as error:
+        raise SpecError(_problems_from(error)) from None
+
+
+def _problems_from(error: ValidationError) -> list[Problem]:
+    problems: dict[str, Problem] = {}
+    for detail in error.errors(include_url=False, include_input=False, include_context=False):
+        field = str(detail["loc"][0]) if detail["loc"] else ""
+        prop = API_NAMES.get(field, field)
+        if detail["type"] == "webhook_rule":
+            reason = detail["msg"]
+        elif detail["type"] == "extra_forbidden":
+            reason = f"{prop} is not a webhook property: remove it (known: {INPUT_NAMES})"
+        else:
+            reason = f"{prop}: {detail['msg']}"
+        problems.setdefault(prop, Problem(prop, reason))
+    return list(problems.values())
+
+
+class SpecError(ValueError):
+    """The webhook breaks one or more rules; the message lists them, never a secret."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(p.reason for p in problems))
