@@ -1,0 +1,188 @@
+"""Command line: python -m pulumi_webhooks.server --port 0 --db hooks.sqlite [options]."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+
+from .app import AppConfig
+from .faults import ID_FIELDS, FaultConfig
+from .serving import serve
+
+_ACCOUNT_PATTERN = re.compile(r"[A-Za-z0-9_.@-]+")
+
+
+def _user(value: str) -> tuple[str, str]:
+    name, sep, password = value.partition(":")
+    if not sep or not name or not password:
+        raise argparse.ArgumentTypeError("expected NAME:PASSWORD")
+    return name, password
+
+
+def _api_token(value: str) -> tuple[str, str]:
+    """ACCOUNT=TOKEN or TOKEN (account "default"); returns (token, account)."""
+    account, sep, token = value.partition("=")
+    # A token may itself contain "=" (base64 padding): only a plain account
+    # name before a non-empty rest makes it the ACCOUNT=TOKEN form.
+    if sep and token and _ACCOUNT_PATTERN.fullmatch(account):
+        return token, account
+    if not value:
+        raise argparse.ArgumentTypeError("expected TOKEN or ACCOUNT=TOKEN")
+    return value, "default"
+
+
+def _probability(value: str) -> float:
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError("expected a number between 0 and 1")
+    return number
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("expected a positive integer")
+    return number
+
+
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("expected a non-negative integer")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise argparse.ArgumentTypeError("expected a positive number")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pulumi_webhooks.server",
+        description="Local stand-in for the vendor webhooks API (see API.md), with fault knobs.",
+        epilog=(
+            "Besides the vendor routes: GET /healthz (no auth), and for tests (bearer auth):"
+            " GET /_admin/stats, POST /_admin/reset-stats, POST /_admin/revoke-tokens."
+            " Once listening, prints one line 'listening on http://HOST:PORT' to stdout."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=_non_negative_int, default=8080, help="port (default 8080); 0 picks a free one")
+    parser.add_argument("--db", required=True, help="SQLite file, created if missing")
+    parser.add_argument(
+        "--user",
+        type=_user,
+        action="append",
+        default=[],
+        metavar="NAME:PASSWORD",
+        help="account that can log in at POST /authtoken (repeatable)",
+    )
+    parser.add_argument(
+        "--api-token",
+        type=_api_token,
+        action="append",
+        default=[],
+        metavar="[ACCOUNT=]TOKEN",
+        help="static bearer token, for account 'default' unless ACCOUNT= is given (repeatable)",
+    )
+    parser.add_argument(
+        "--token-ttl",
+        type=_positive_int,
+        default=3600,
+        metavar="SECONDS",
+        help="lifetime of tokens from /authtoken (default 3600)",
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=_positive_int,
+        default=65536,
+        metavar="N",
+        help="larger request bodies get 413 (default 65536)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        type=str.upper,
+        help="logging level of the request log on stderr (default INFO)",
+    )
+
+    faults = parser.add_argument_group("fault injection (all off by default)")
+    faults.add_argument(
+        "--rate-limit",
+        type=_positive_float,
+        metavar="N",
+        help="requests per second across the server, burst N; beyond it 429 + Retry-After",
+    )
+    faults.add_argument(
+        "--fail-rate",
+        type=_probability,
+        default=0.0,
+        metavar="F",
+        help="probability of a random 500/502/503/504 before any processing",
+    )
+    faults.add_argument(
+        "--latency-ms",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="sleep this long before handling each request",
+    )
+    faults.add_argument(
+        "--create-without-id",
+        action="store_true",
+        help='create answers only {"message": "Webhook created successfully"}',
+    )
+    faults.add_argument(
+        "--id-field",
+        choices=ID_FIELDS,
+        default="webhookId",
+        help="key of the new id in the create response (default webhookId)",
+    )
+    faults.add_argument(
+        "--drop-create-response-rate",
+        type=_probability,
+        default=0.0,
+        metavar="F",
+        help="probability that a create commits, then the connection drops without a response",
+    )
+    faults.add_argument("--seed", type=int, help="seed of the random generator for faults")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Werkzeug's own access log prints the full path with the query string.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    config = AppConfig(
+        users=dict(args.user),
+        api_tokens=dict(args.api_token),
+        token_ttl=args.token_ttl,
+        max_body_bytes=args.max_body_bytes,
+        faults=FaultConfig(
+            rate_limit=args.rate_limit,
+            fail_rate=args.fail_rate,
+            latency_ms=args.latency_ms,
+            create_without_id=args.create_without_id,
+            id_field=args.id_field,
+            drop_create_response_rate=args.drop_create_response_rate,
+            seed=args.seed,
+        ),
+    )
+    serve(args.host, args.port, args.db, config)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
