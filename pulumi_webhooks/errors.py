@@ -1,0 +1,57 @@
+"""Typed errors of the webhooks API client. Messages never hold a secret."""
+
+from __future__ import annotations
+
+
+class WebhooksError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigError(WebhooksError, ValueError):
+    """A provider setting is missing or wrong; the message names the config key and variable."""
+
+
+class ApiError(WebhooksError):
+    """The API answered with an error, or could not be reached.
+
+    `message` is the server's own message (already redacted), `status` is None
+    when no HTTP answer arrived.
+    """
+
+    def __init__(self, method: str, path: str, status: int | None, message: str, hint: str = "") -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.message = message
+        self.hint = hint
+        status_text = f"HTTP {status}" if status is not None else "no response"
+        text = f"{method} {path} failed ({status_text}): {message}"
+        super().__init__(f"{text}. {hint}" if hint else text)
+
+
+class NotFound(ApiError):
+    """The webhook does not exist (404, or the API's 400 'not found' on update)."""
+
+
+class Unauthorized(ApiError):
+    """The API refused the credentials (401/403)."""
+
+
+class RateLimited(ApiError):
+    """The API kept answering 429 after every allowed retry."""
+
+
+class ValidationFailed(ApiError):
+    """The API rejected the request body (400)."""
+
+
+class ServerError(ApiError):
+    """The API failed (5xx) after every allowed retry."""
+
+
+class Unreachable(ApiError):
+    """No HTTP answer: connection refused or reset, or a timeout."""
+
+
+class AmbiguousCreate(ApiError):
+    """A create may or may not have happened, and the API's list cannot tell which hook it made."""

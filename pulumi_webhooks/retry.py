@@ -1,0 +1,67 @@
+"""Retry policy of the API client, as urllib3 configuration."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Self
+
+from urllib3.util.retry import Retry
+
+if TYPE_CHECKING:
+    from .client import ClientSettings
+
+# 500 too: every method retried on a status is idempotent (a POST only on 429).
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class ApiRetry(Retry):
+    """urllib3's Retry with two additions the API needs.
+
+    - A POST is retried on 429 only: the API refused it unprocessed. On a 5xx or
+      a read error a create may have committed, so the client resolves that
+      itself instead of blindly sending it again.
+    - Retries stop once `max_elapsed` seconds have passed since the first
+      failure, whatever the counts say, so a deployment never hangs on them.
+    """
+
+    def __init__(self, *args: Any, max_elapsed: float = 120.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_elapsed = max_elapsed
+        self.deadline: float | None = None
+
+    def new(self, **kwargs: Any) -> Self:
+        retry = super().new(**kwargs)
+        retry.max_elapsed = self.max_elapsed
+        retry.deadline = self.deadline if self.deadline is not None else time.monotonic() + self.max_elapsed
+        return retry
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if method.upper() == "POST":
+            return status_code == 429
+        return super().is_retry(method, status_code, has_retry_after)
+
+    def is_exhausted(self) -> bool:
+        out_of_time = self.deadline is not None and time.monotonic() >= self.deadline
+        return out_of_time or super().is_exhausted()
+
+
+def api_retry(settings: ClientSettings, retry_post_on_any_status: bool = False) -> Retry:
+    """The policy for API calls; `retry_post_on_any_status` is for the idempotent login POST."""
+    options: dict[str, Any] = dict(
+        total=settings.max_retries,
+        connect=settings.max_retries,
+        read=settings.max_retries,
+        status=settings.max_retries,
+        other=0,
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=settings.backoff_factor,
+        backoff_jitter=0.5,
+        backoff_max=10.0,
+        retry_after_max=60.0,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        raise_on_redirect=False,
+    )
+    if retry_post_on_any_status:
+        return Retry(allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"POST"}, **options)
+    return ApiRetry(max_elapsed=settings.max_retry_seconds, **options)

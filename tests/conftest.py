@@ -1,0 +1,31 @@
+"""Fixtures shared by the client, provider and server tests: a real local API server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from pulumi_webhooks.server.testing import ServerProcess
+from tests.support import CREDENTIAL_ARGS, Api, ApiFactory
+
+
+@pytest.fixture
+def start_api(tmp_path: Path) -> Iterator[ApiFactory]:
+    """Starts local API servers with alice's and bob's accounts plus any fault flags."""
+    started: list[ServerProcess] = []
+
+    def start(*flags: str, db: Path | None = None, users: Sequence[str] = CREDENTIAL_ARGS) -> Api:
+        process = ServerProcess(db or tmp_path / f"api-{len(started)}.sqlite", [*users, *flags])
+        started.append(process.start())
+        return Api(process)
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def api(start_api: ApiFactory) -> Api:
+    return start_api()

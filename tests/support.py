@@ -1,0 +1,58 @@
+"""Test support shared by the client, provider and end-to-end tests: the local API server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from pulumi_webhooks.server.testing import ServerProcess
+
+USER = "alice"
+PASSWORD = "alice-Passw0rd-s3cret"
+STATIC_TOKEN = "static-T0ken-s3cret-alice"
+OTHER_USER = "bob"
+OTHER_PASSWORD = "bob-Passw0rd-s3cret"
+
+CREDENTIAL_ARGS = [
+    "--user",
+    f"{USER}:{PASSWORD}",
+    "--user",
+    f"{OTHER_USER}:{OTHER_PASSWORD}",
+    "--api-token",
+    f"{USER}={STATIC_TOKEN}",
+]
+
+
+class Api:
+    """A running local API server plus a raw admin view of its data (as alice)."""
+
+    def __init__(self, process: ServerProcess) -> None:
+        self.process = process
+        self.url = process.url
+
+    _auth = {"Authorization": f"Bearer {STATIC_TOKEN}"}  # noqa: RUF012
+
+    def _get(self, path: str) -> Any:
+        response = requests.get(f"{self.url}{path}", headers=self._auth, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        return self._get("/webhooks")
+
+    def stats(self) -> dict[str, Any]:
+        return self._get("/_admin/stats")
+
+    def post(self, path: str, body: Any = None) -> requests.Response:
+        return requests.post(f"{self.url}{path}", json=body, headers=self._auth, timeout=10)
+
+    def put(self, path: str, body: Any) -> requests.Response:
+        return requests.put(f"{self.url}{path}", json=body, headers=self._auth, timeout=10)
+
+    def log(self) -> str:
+        return self.process.log_text()
+
+
+ApiFactory = Callable[..., Api]

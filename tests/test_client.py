@@ -1,0 +1,238 @@
+"""The API client against the real local server over a loopback socket."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from pulumi_webhooks import errors
+from pulumi_webhooks.client import ClientSettings, WebhooksClient
+from pulumi_webhooks.spec import MASK, AuthType, parse
+from tests.support import PASSWORD, STATIC_TOKEN, USER, Api, ApiFactory
+
+HOOK_TOKEN = "hook-T0ken-never-shown"
+HOOK_PASSWORD = "hook-Passw0rd-never-shown"
+
+
+def login_client(api: Api, **overrides: object) -> WebhooksClient:
+    settings = {"backoff_factor": 0.1, **overrides}
+    return WebhooksClient(ClientSettings(api_url=api.url, user_name=USER, password=PASSWORD, **settings))  # type: ignore[arg-type]
+
+
+def bearer(endpoint: str = "https://ops.example.com/hook", token: str = HOOK_TOKEN):
+    return parse({"endpoint": endpoint, "authType": "bearer", "token": token, "isAlertHook": True})
+
+
+def requests_to(api: Api, route: str) -> int:
+    return int(api.stats()["requests"].get(route, 0))
+
+
+def test_lifecycle_with_login_caches_the_token(api: Api) -> None:
+    client = login_client(api)
+    webhook_id = client.create(bearer())
+    live = client.get(webhook_id)
+    assert live is not None
+    assert live["endpoint"] == "https://ops.example.com/hook"
+    assert live["token"] == MASK
+    assert [str(h["webhookId"]) for h in client.list()] == [webhook_id]
+
+    basic = parse(
+        {"endpoint": "https://ops.example.com/v2", "authType": "basic", "userName": "u", "password": HOOK_PASSWORD}
+    )
+    client.update(webhook_id, basic)
+    live = client.get(webhook_id)
+    assert live is not None
+    assert (live["authType"], live["userName"], live["password"], live["token"]) == ("basic", "u", MASK, None)
+
+    assert client.delete(webhook_id) is True
+    assert client.get(webhook_id) is None
+    assert client.delete(webhook_id) is False, "deleting a gone webhook is not an error"
+    assert client.logins == 1
+    assert requests_to(api, "POST /authtoken") == 1
+
+
+def test_static_token_never_logs_in(api: Api) -> None:
+    client = WebhooksClient(ClientSettings(api_url=api.url, api_token=STATIC_TOKEN))
+    client.create(bearer())
+    assert client.logins == 0
+    assert requests_to(api, "POST /authtoken") == 0
+
+
+def test_a_401_mid_run_renews_the_token_once(api: Api) -> None:
+    client = login_client(api)
+    client.create(bearer())
+    assert api.post("/_admin/revoke-tokens").status_code == 200
+    assert len(client.list()) == 1
+    assert client.logins == 2
+
+
+def test_expired_token_is_renewed_before_use(start_api: ApiFactory) -> None:
+    api = start_api("--token-ttl", "2")
+    client = login_client(api)
+    client.list()
+    time.sleep(2.1)
+    client.list()
+    assert client.logins == 2
+    assert api.stats()["status"].get("401", 0) == 0, "renewed ahead of expiry, not after a refusal"
+
+
+@pytest.mark.parametrize(("user", "password"), [(USER, "wrong-Passw0rd-xyz"), ("nobody", "wrong-Passw0rd-xyz")])
+def test_bad_login_is_unauthorized_and_names_the_settings(api: Api, user: str, password: str) -> None:
+    client = WebhooksClient(
+        ClientSettings(api_url=api.url, user_name=user, password=password, credential_hint="check webhooks:apiPassword")
+    )
+    with pytest.raises(errors.Unauthorized) as raised:
+        client.list()
+    assert "POST /authtoken" in str(raised.value)
+    assert "check webhooks:apiPassword" in str(raised.value)
+    assert "wrong-Passw0rd-xyz" not in str(raised.value)
+
+
+def test_bad_static_token_is_unauthorized_without_echoing_it(api: Api) -> None:
+    client = WebhooksClient(ClientSettings(api_url=api.url, api_token="bad-T0ken-xyz", credential_hint="fix it"))
+    with pytest.raises(errors.Unauthorized) as raised:
+        client.list()
+    assert raised.value.status == 401
+    assert "bad-T0ken-xyz" not in str(raised.value)
+
+
+def test_429_is_retried_honouring_retry_after(start_api: ApiFactory) -> None:
+    api = start_api("--rate-limit", "3")
+    client = login_client(api)
+    with ThreadPoolExecutor(4) as pool:
+        ids = list(pool.map(lambda i: client.create(bearer(f"https://ops.example.com/{i}")), range(12)))
+    assert len(set(ids)) == 12
+    assert len(api.webhooks()) == 12, "no create lost or duplicated by the retries"
+    assert api.stats()["status"].get("429", 0) > 0, "the server did rate-limit"
+
+
+def test_5xx_on_reads_and_updates_is_retried(start_api: ApiFactory) -> None:
+    api = start_api("--fail-rate", "0.4", "--seed", "7")
+    client = login_client(api, max_retries=8, backoff_factor=0.05)
+    webhook_id = client.create(bearer())
+    for _ in range(5):
+        assert client.get(webhook_id) is not None
+        client.update(webhook_id, bearer("https://ops.example.com/again"))
+    statuses = api.stats()["status"]
+    assert sum(int(statuses.get(code, 0)) for code in ("500", "502", "503", "504")) > 0
+    assert len(api.webhooks()) == 1
+
+
+def test_create_without_id_finds_the_new_webhook(start_api: ApiFactory) -> None:
+    api = start_api("--create-without-id")
+    client = login_client(api)
+    first = client.create(bearer())
+    second = client.create(bearer())  # identical: must not adopt the first
+    assert first != second
+    assert sorted(str(h["webhookId"]) for h in api.webhooks()) == sorted([first, second])
+
+
+@pytest.mark.parametrize("id_field", ["id", "_id", "hookId"])
+def test_create_reads_the_id_under_other_names(start_api: ApiFactory, id_field: str) -> None:
+    api = start_api("--id-field", id_field)
+    client = login_client(api)
+    webhook_id = client.create(bearer())
+    assert requests_to(api, "GET /webhooks") == 1, "only the one-off baseline listing"
+    assert [str(h["webhookId"]) for h in api.webhooks()] == [webhook_id]
+
+
+def test_dropped_create_responses_make_no_duplicates(start_api: ApiFactory) -> None:
+    api = start_api("--drop-create-response-rate", "0.5", "--seed", "3")
+    client = login_client(api)
+    with ThreadPoolExecutor(4) as pool:
+        ids = list(pool.map(lambda i: client.create(bearer(f"https://ops.example.com/{i % 5}")), range(20)))
+    hooks = api.webhooks()
+    assert len(hooks) == 20
+    assert sorted(ids, key=int) == [str(h["webhookId"]) for h in hooks]
+
+
+def test_an_ambiguous_create_never_adopts_an_older_look_alike(start_api: ApiFactory) -> None:
+    plain = start_api()
+    older = plain.post(
+        "/webhooks",
+        {"endpoint": "https://ops.example.com/hook", "authType": "bearer", "token": "x", "isAlertHook": True},
+    )
+    plain.process.stop()
+    api = start_api("--drop-create-response-rate", "1", db=plain.process.db_path)
+    client = login_client(api)
+    webhook_id = client.create(bearer())
+    hooks = api.webhooks()
+    assert len(hooks) == 2
+    assert webhook_id != str(older.json()["webhookId"])
+    assert webhook_id == str(max(int(h["webhookId"]) for h in hooks))
+
+
+def test_an_unresolvable_create_fails_and_creates_nothing_more(start_api: ApiFactory) -> None:
+    api = start_api("--create-without-id")
+    client = login_client(api)
+    client.create(bearer("https://ops.example.com/other"))  # the client's baseline is now taken
+    # Someone else creates a look-alike after the baseline: two candidates, no way to tell.
+    api.post(
+        "/webhooks",
+        {"endpoint": "https://ops.example.com/hook", "authType": "bearer", "token": "x", "isAlertHook": True},
+    )
+    with pytest.raises(errors.AmbiguousCreate) as raised:
+        client.create(bearer())
+    assert "Nothing more was created" in str(raised.value)
+    assert len(api.webhooks()) == 3
+    assert HOOK_TOKEN not in str(raised.value)
+
+
+def test_update_of_a_webhook_deleted_out_of_band_is_not_found(api: Api) -> None:
+    client = login_client(api)
+    webhook_id = client.create(bearer())
+    client.delete(webhook_id)
+    with pytest.raises(errors.NotFound) as raised:
+        client.update(webhook_id, bearer())
+    assert raised.value.status == 400, "the API reports a missing webhook on update as 400"
+    assert "pulumi refresh" in str(raised.value)
+
+
+def test_validation_errors_carry_the_server_message_without_secrets(api: Api) -> None:
+    client = login_client(api)
+    # Bypass the spec to let the server judge: a token with authType none.
+    spec = parse({"endpoint": "https://ops.example.com/hook", "authType": "bearer", "token": HOOK_TOKEN})
+    invalid = spec.model_copy(update={"auth_type": AuthType.NONE})
+    with pytest.raises(errors.ValidationFailed) as raised:
+        client.create(invalid)
+    text = str(raised.value)
+    assert text.startswith("POST /webhooks failed (HTTP 400): ")
+    assert "token" in text
+    assert HOOK_TOKEN not in text
+
+
+def test_unreachable_api_fails_fast_and_clearly() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = WebhooksClient(ClientSettings(api_url=f"http://127.0.0.1:{port}", api_token=STATIC_TOKEN, max_retries=1))
+    started = time.monotonic()
+    with pytest.raises(errors.Unreachable) as raised:
+        client.list()
+    assert time.monotonic() - started < 10
+    assert f"could not reach the API at http://127.0.0.1:{port}" in str(raised.value)
+    assert STATIC_TOKEN not in str(raised.value)
+
+
+def test_slow_api_times_out_naming_the_route(start_api: ApiFactory) -> None:
+    api = start_api("--latency-ms", "1500")
+    client = WebhooksClient(ClientSettings(api_url=api.url, api_token=STATIC_TOKEN, read_timeout=0.3, max_retries=1))
+    started = time.monotonic()
+    with pytest.raises(errors.Unreachable) as raised:
+        client.list()
+    assert time.monotonic() - started < 6
+    assert str(raised.value).startswith("GET /webhooks failed (no response): timed out")
+
+
+def test_debug_log_has_no_secret(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    client = login_client(api)
+    webhook_id = client.create(bearer())
+    client.update(webhook_id, bearer())
+    assert "POST /webhooks -> 201" in caplog.text
+    for secret in (PASSWORD, HOOK_TOKEN):
+        assert secret not in caplog.text
