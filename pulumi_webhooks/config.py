@@ -1,0 +1,121 @@
+"""Provider settings from stack config, with environment-variable fallbacks.
+
+The default connection reads `webhooks:apiUrl` / `WEBHOOKS_API_URL` and so on;
+a named connection, say `billing`, reads `webhooks:billing.apiUrl` /
+`WEBHOOKS_BILLING_API_URL`. Every error names both the key and the variable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from .client import ClientSettings
+from .errors import ConfigError
+
+NAMESPACE = "webhooks"
+CONNECTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+ConfigGetter = Callable[[str], Any]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its stack-config key and its environment variable."""
+
+    key: str
+    variable: str
+
+    def __str__(self) -> str:
+        return f"{self.key} (or {self.variable})"
+
+
+def setting(name: str, variable_suffix: str, connection: str | None) -> Setting:
+    if connection:
+        return Setting(f"{NAMESPACE}:{connection}.{name}", f"WEBHOOKS_{connection.upper()}_{variable_suffix}")
+    return Setting(f"{NAMESPACE}:{name}", f"WEBHOOKS_{variable_suffix}")
+
+
+def check_connection_name(connection: str | None) -> None:
+    if connection is not None and not CONNECTION_NAME.match(connection):
+        raise ConfigError(
+            f"connection name {connection!r} is not valid: use letters, digits and underscores, "
+            "starting with a letter (it becomes part of config keys and variable names)"
+        )
+
+
+def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: str | None = None) -> ClientSettings:
+    """The client settings of `connection`, or a `ConfigError` that says what to set."""
+    check_connection_name(connection)
+    url_setting = setting("apiUrl", "API_URL", connection)
+    token_setting = setting("apiToken", "API_TOKEN", connection)
+    user_setting = setting("apiUserName", "API_USERNAME", connection)
+    password_setting = setting("apiPassword", "API_PASSWORD", connection)
+    timeout_setting = setting("timeoutSeconds", "TIMEOUT_SECONDS", connection)
+
+    def from_config(s: Setting) -> str | None:
+        value = get(s.key)
+        return str(value) if value not in (None, "") else None
+
+    def from_env(s: Setting) -> str | None:
+        return environ.get(s.variable) or None
+
+    def lookup(s: Setting) -> str | None:
+        return from_config(s) or from_env(s)
+
+    api_url = lookup(url_setting)
+    if api_url is None:
+        raise ConfigError(
+            f"the webhooks API URL is not set: run `pulumi config set {url_setting.key} https://...` "
+            f"or set the environment variable {url_setting.variable}"
+        )
+    parts = urlsplit(api_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{url_setting} must be an http:// or https:// URL with a host, such as https://api.example.com"
+        )
+
+    # Stack config wins over the environment as a whole, so a CI variable never
+    # mixes with a stack's own credentials.
+    credentials = (token_setting, user_setting, password_setting)
+    source = from_config if any(from_config(s) for s in credentials) else from_env
+    token, user, password = (source(s) for s in credentials)
+    if token and (user or password):
+        raise ConfigError(f"set either {token_setting} or {user_setting} with {password_setting}, not both")
+    if not token and not (user and password):
+        if user or password:
+            missing = password_setting if user else user_setting
+            raise ConfigError(
+                f"{missing} is not set; it is needed together with {user_setting if user else password_setting}"
+            )
+        raise ConfigError(
+            f"no webhooks API credentials: set {token_setting} as a secret "
+            f"(`pulumi config set --secret {token_setting.key} ...`), "
+            f"or {user_setting} and {password_setting}"
+        )
+    if token:
+        hint = f"The API refused the token from {token_setting}: check it"
+    else:
+        hint = f"The API refused the login from {user_setting} and {password_setting}: check them"
+
+    timeout = 30.0
+    raw_timeout = lookup(timeout_setting)
+    if raw_timeout is not None:
+        try:
+            timeout = float(raw_timeout)
+        except ValueError:
+            timeout = -1.0
+        if not 0 < timeout <= 600:
+            raise ConfigError(f"{timeout_setting} must be a number of seconds between 0 and 600")
+
+    return ClientSettings(
+        api_url=api_url,
+        api_token=token,
+        user_name=None if token else user,
+        password=None if token else password,
+        read_timeout=timeout,
+        credential_hint=hint,
+    )

@@ -1,0 +1,165 @@
+"""The dynamic provider: the webhook's lifecycle as the Pulumi engine drives it.
+
+An instance is pickled by reference into every resource's `__provider`
+property, so it holds nothing but the connection name. The client and its
+credentials are made in `configure`, inside the provider process.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+from typing import Any
+
+import dill
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+from pulumi.output import Unknown
+
+from . import spec
+from .client import WebhooksClient
+from .config import check_connection_name, client_settings
+from .errors import ConfigError
+
+PROVIDER_KEY = "__provider"
+INPUT_KEYS = tuple(spec.API_NAMES[name] for name in spec.WebhookSpec.model_fields)
+UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
+
+
+class WebhookProvider(ResourceProvider):
+    """A connection to one webhooks API account.
+
+    `WebhookProvider()` is the default connection (`webhooks:apiUrl`, ...);
+    `WebhookProvider("billing")` reads `webhooks:billing.apiUrl`, ...
+    """
+
+    def __init__(self, connection: str | None = None) -> None:
+        super().__init__()
+        check_connection_name(connection)
+        self.connection = connection
+
+    # Only the connection name is pickled: never a client, session or credential.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"connection": self.connection}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.connection = state.get("connection")
+
+    # -- configuration --------------------------------------------------------
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self._client_lock = threading.Lock()
+        self._client: WebhooksClient | None = None
+        self._config_error: ConfigError | None = None
+        try:
+            self._settings = client_settings(req.config.get, os.environ, self.connection)
+        except ConfigError as error:
+            self._config_error = error
+
+    @property
+    def client(self) -> WebhooksClient:
+        """The API client, made on first use; raises the configuration error if any."""
+        if getattr(self, "_config_error", None) is not None:
+            raise self._config_error  # type: ignore[misc]
+        if not hasattr(self, "_settings"):
+            raise ConfigError("the webhooks provider was used before it was configured")
+        with self._client_lock:
+            if self._client is None:
+                self._client = WebhooksClient(self._settings)
+            return self._client
+
+    # -- lifecycle ------------------------------------------------------------
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        if getattr(self, "_config_error", None) is not None:
+            raise self._config_error  # type: ignore[misc]
+        props = {k: v for k, v in news.items() if k != PROVIDER_KEY}
+        unknown = {k for k, v in props.items() if _is_unknown(v)}
+        problems = spec.find_problems(props, unknown)
+        failures = [CheckFailure(p.property, p.reason) for p in problems]
+        return CheckResult(props if failures else _normalized(props), failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        if _connection_of(olds.get(PROVIDER_KEY), self.connection) != self.connection:
+            # Another account: the webhook must be made anew there.
+            return DiffResult(changes=True, replaces=[PROVIDER_KEY], delete_before_replace=False)
+        changed = [key for key in INPUT_KEYS if _differs(olds.get(key), news.get(key), key)]
+        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        webhook = spec.parse(_inputs(props))
+        webhook_id = self.client.create(webhook)
+        return CreateResult(webhook_id, _outputs(webhook_id, webhook))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        live = self.client.get(id_)
+        if live is None:
+            return ReadResult(id_="", outs={})
+        refreshed: dict[str, Any] = {
+            "endpoint": live.get("endpoint"),
+            "authType": live.get("authType"),
+            "isAlertHook": bool(live.get("isAlertHook")),
+            "userName": live.get("userName") or None,
+        }
+        for key in spec.SECRET_FIELDS:
+            # Reads mask secrets: keep the value from state while the API says one is
+            # set; drop it when the API says none is.
+            refreshed[key] = props.get(key) if live.get(key) else None
+        inputs = {k: v for k, v in refreshed.items() if v is not None}
+        return ReadResult(id_=id_, outs={"webhookId": id_, **refreshed}, inputs=inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        webhook = spec.parse(_inputs(news))
+        self.client.update(id_, webhook)
+        return UpdateResult(_outputs(id_, webhook))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self.client.delete(id_)
+
+
+def _is_unknown(value: Any) -> bool:
+    return isinstance(value, Unknown) or value == UNKNOWN_SENTINEL
+
+
+def _inputs(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k in INPUT_KEYS}
+
+
+def _normalized(props: dict[str, Any]) -> dict[str, Any]:
+    """Inputs as state keeps them: empty credentials dropped, the alert flag explicit."""
+    out = {k: v for k, v in props.items() if not (k in ("userName", "password", "token") and v == "")}
+    out.setdefault("isAlertHook", False)
+    return out
+
+
+def _outputs(webhook_id: str, webhook: spec.WebhookSpec) -> dict[str, Any]:
+    body = webhook.model_dump(mode="json", by_alias=True)
+    return {"webhookId": webhook_id, **body}
+
+
+def _differs(old: Any, new: Any, key: str) -> bool:
+    if _is_unknown(new):
+        return True
+    if key == "isAlertHook":
+        return bool(old) != bool(new)
+    return (old or None) != (new or None)
+
+
+def _connection_of(serialized: Any, default: str | None) -> str | None:
+    """The connection name inside a serialized provider; `default` if it cannot be read."""
+    if not isinstance(serialized, str):
+        return default
+    try:
+        provider = dill.loads(base64.b64decode(serialized))
+    except Exception:  # an older or foreign pickle: assume the same connection
+        return default
+    return provider.connection if isinstance(provider, WebhookProvider) else default

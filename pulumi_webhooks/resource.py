@@ -1,0 +1,98 @@
+"""The user-facing `Webhook` resource and its `WebhookArgs`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import pulumi
+from pulumi import dynamic
+
+from .provider import WebhookProvider
+from .spec import API_NAMES, PYTHON_NAMES, SECRET_FIELDS, AuthType
+
+
+@dataclass
+class WebhookArgs:
+    """The webhook's inputs; each may be a plain value or a Pulumi Input."""
+
+    endpoint: pulumi.Input[str]
+    auth_type: pulumi.Input[AuthType | str]
+    is_alert_hook: pulumi.Input[bool] = False
+    user_name: pulumi.Input[str] | None = None
+    password: pulumi.Input[str] | None = None
+    token: pulumi.Input[str] | None = None
+
+
+class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
+    """A webhook of the vendor API, e.g.::
+
+        Webhook("alerts", endpoint="https://ops.example.com/hook",
+                auth_type="bearer", token=config.require_secret("hookToken"))
+
+    `password` and `token` are always secret, in state and as outputs.
+    `provider` picks the API connection (default: `WebhookProvider()`).
+    """
+
+    webhook_id: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    auth_type: pulumi.Output[str]
+    is_alert_hook: pulumi.Output[bool]
+    user_name: pulumi.Output[str | None]
+    password: pulumi.Output[str | None]
+    token: pulumi.Output[str | None]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: WebhookArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        endpoint: pulumi.Input[str] | None = None,
+        auth_type: pulumi.Input[AuthType | str] | None = None,
+        is_alert_hook: pulumi.Input[bool] | None = None,
+        user_name: pulumi.Input[str] | None = None,
+        password: pulumi.Input[str] | None = None,
+        token: pulumi.Input[str] | None = None,
+        provider: WebhookProvider | None = None,
+    ) -> None:
+        keywords = dict(
+            endpoint=endpoint,
+            auth_type=auth_type,
+            is_alert_hook=is_alert_hook,
+            user_name=user_name,
+            password=password,
+            token=token,
+        )
+        given = {k: v for k, v in keywords.items() if v is not None}
+        if args is not None:
+            if given:
+                raise TypeError(
+                    f"Webhook {resource_name!r}: pass either args=WebhookArgs(...) or keyword "
+                    f"arguments, not both (got {', '.join(sorted(given))} as keywords)"
+                )
+            given = {f.name: getattr(args, f.name) for f in fields(args)}
+        missing = [name for name in ("endpoint", "auth_type") if given.get(name) is None]
+        if missing:
+            raise TypeError(f"Webhook {resource_name!r}: missing required argument(s): {', '.join(missing)}")
+
+        props: dict[str, Any] = {name: given.get(name) for name in keywords}
+        props["is_alert_hook"] = False if props["is_alert_hook"] is None else props["is_alert_hook"]
+        props["auth_type"] = pulumi.Output.from_input(props["auth_type"]).apply(_auth_type_value)
+        for name in SECRET_FIELDS:
+            if props[name] is not None:
+                props[name] = pulumi.Output.secret(props[name])
+        props["webhook_id"] = None
+
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_FIELDS)))
+        super().__init__(provider or WebhookProvider(), resource_name, props, opts)
+
+    def translate_input_property(self, prop: str) -> str:
+        return API_NAMES.get(prop, prop)
+
+    def translate_output_property(self, prop: str) -> str:
+        return PYTHON_NAMES.get(prop, prop)
+
+
+def _auth_type_value(value: AuthType | str | None) -> str | None:
+    return value.value if isinstance(value, AuthType) else value

@@ -1,0 +1,308 @@
+"""The provider as the engine sees it: the dynamic-provider gRPC server, driven request by request.
+
+Each test starts `python -u -m pulumi.dynamic` (what the engine launches), sends
+Configure with stack config, then Check/Diff/Create/Read/Update/Delete with a
+serialized `WebhookProvider`, against a real local API server.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf import struct_pb2
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+from pulumi_webhooks import WebhookProvider
+from tests.support import PASSWORD, STATIC_TOKEN, USER, Api, ApiFactory
+
+URN = "urn:pulumi:dev::proj::pulumi-python:dynamic/webhooks:Webhook::hook"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+HOOK_TOKEN = "hook-T0ken-grpc-secret"
+HOOK_PASSWORD = "hook-Passw0rd-grpc-secret"
+PROVIDER = serialize_provider(WebhookProvider())
+
+
+def struct(values: dict[str, Any]) -> struct_pb2.Struct:
+    out = struct_pb2.Struct()
+    out.update({k: v for k, v in values.items() if v is not None})
+    return out
+
+
+def plain(value: struct_pb2.Struct) -> dict[str, Any]:
+    from google.protobuf.json_format import MessageToDict
+
+    return MessageToDict(value)
+
+
+class Engine:
+    """Plays the engine's side of the provider protocol."""
+
+    def __init__(self, stub: provider_pb2_grpc.ResourceProviderStub, process: subprocess.Popen[bytes]) -> None:
+        self.stub = stub
+        self.process = process
+
+    def configure(self, config: dict[str, str]) -> None:
+        self.stub.Configure(provider_pb2.ConfigureRequest(args=struct(config), acceptSecrets=True))
+
+    def check(self, news: dict[str, Any], olds: dict[str, Any] | None = None) -> provider_pb2.CheckResponse:
+        return self.stub.Check(
+            provider_pb2.CheckRequest(urn=URN, olds=struct(olds or {}), news=struct({**news, "__provider": PROVIDER}))
+        )
+
+    def create(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        response = self.stub.Create(
+            provider_pb2.CreateRequest(urn=URN, properties=struct({**inputs, "__provider": PROVIDER}))
+        )
+        return response.id, plain(response.properties)
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> provider_pb2.DiffResponse:
+        return self.stub.Diff(
+            provider_pb2.DiffRequest(id=id_, urn=URN, olds=struct(olds), news=struct({**news, "__provider": PROVIDER}))
+        )
+
+    def read(self, id_: str, state: dict[str, Any]) -> provider_pb2.ReadResponse:
+        return self.stub.Read(provider_pb2.ReadRequest(id=id_, urn=URN, properties=struct(state)))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        response = self.stub.Update(
+            provider_pb2.UpdateRequest(
+                id=id_, urn=URN, olds=struct(olds), news=struct({**news, "__provider": PROVIDER})
+            )
+        )
+        return plain(response.properties)
+
+    def delete(self, id_: str, state: dict[str, Any]) -> None:
+        self.stub.Delete(provider_pb2.DeleteRequest(id=id_, urn=URN, properties=struct(state)))
+
+
+def start_engine(env: dict[str, str] | None = None) -> Engine:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOKS_")}
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "pulumi.dynamic"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env={**clean, **(env or {})},
+    )
+    assert process.stdout is not None
+    port = int(process.stdout.readline().strip())
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    grpc.channel_ready_future(channel).result(timeout=20)
+    return Engine(provider_pb2_grpc.ResourceProviderStub(channel), process)
+
+
+@pytest.fixture
+def engines() -> Iterator[list[Engine]]:
+    started: list[Engine] = []
+    yield started
+    for engine in started:
+        engine.process.kill()
+        engine.process.wait(timeout=10)
+
+
+@pytest.fixture
+def engine(api: Api, engines: list[Engine]) -> Engine:
+    engine = start_engine()
+    engines.append(engine)
+    engine.configure({"webhooks:apiUrl": api.url, "webhooks:apiUserName": USER, "webhooks:apiPassword": PASSWORD})
+    return engine
+
+
+BEARER = {"endpoint": "https://ops.example.com/hook", "authType": "bearer", "token": HOOK_TOKEN, "isAlertHook": True}
+
+
+def state_of(outs: dict[str, Any]) -> dict[str, Any]:
+    return {**outs, "__provider": PROVIDER}
+
+
+class TestCheck:
+    def test_one_failure_per_broken_property(self, engine: Engine, api: Api) -> None:
+        response = engine.check(
+            {
+                "endpoint": "https://u:p@ops.example.com",
+                "authType": "Bearer",
+                "password": HOOK_PASSWORD,
+                "token": HOOK_TOKEN,
+            }
+        )
+        failures = {f.property: f.reason for f in response.failures}
+        assert set(failures) == {"endpoint", "authType", "token"}
+        assert "did you mean 'bearer'" in failures["authType"]
+        assert "never both" in failures["token"] or "either user credentials" in failures["token"]
+        assert HOOK_PASSWORD not in str(failures) and HOOK_TOKEN not in str(failures)
+        assert api.stats()["requests"] == {}, "check makes no API call"
+
+    def test_rule_failures_by_auth_type(self, engine: Engine) -> None:
+        response = engine.check({"endpoint": "https://ops.example.com/hook", "authType": "basic", "token": HOOK_TOKEN})
+        assert sorted(f.property for f in response.failures) == ["password", "token", "userName"]
+
+    def test_unknown_values_are_deferred(self, engine: Engine) -> None:
+        response = engine.check({"endpoint": "https://ops.example.com/hook", "authType": "bearer", "token": UNKNOWN})
+        assert list(response.failures) == []
+        assert plain(response.inputs)["token"] == UNKNOWN
+
+    def test_valid_inputs_are_normalised(self, engine: Engine) -> None:
+        response = engine.check({"endpoint": "https://ops.example.com/hook", "authType": "none", "token": ""})
+        assert list(response.failures) == []
+        inputs = plain(response.inputs)
+        assert "token" not in inputs
+        assert inputs["isAlertHook"] is False
+
+
+def test_full_lifecycle(engine: Engine, api: Api) -> None:
+    id_, outs = engine.create(BEARER)
+    assert id_ == outs["webhookId"]
+    assert outs["token"] == HOOK_TOKEN, "state keeps the real secret (the engine encrypts it)"
+    [live] = api.webhooks()
+    assert str(live["webhookId"]) == id_
+    assert (live["endpoint"], live["authType"], live["isAlertHook"], live["token"]) == (
+        BEARER["endpoint"],
+        "bearer",
+        True,
+        "********",
+    )
+    state = state_of(outs)
+
+    assert engine.diff(id_, state, BEARER).changes == provider_pb2.DiffResponse.DIFF_NONE
+    token_only = engine.diff(id_, state, {**BEARER, "token": "rotated-T0ken"})
+    assert token_only.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert list(token_only.replaces) == [], "every field updates in place"
+    assert engine.diff(id_, state, {**BEARER, "token": UNKNOWN}).changes == provider_pb2.DiffResponse.DIFF_SOME
+
+    read = engine.read(id_, state)
+    assert read.id == id_
+    assert plain(read.properties)["token"] == HOOK_TOKEN, "a masked read never overwrites the secret"
+    assert plain(read.inputs) == {**BEARER, "__provider": PROVIDER}
+
+    basic = {
+        "endpoint": "https://ops.example.com/v2",
+        "authType": "basic",
+        "userName": "ops",
+        "password": HOOK_PASSWORD,
+        "isAlertHook": False,
+    }
+    outs = engine.update(id_, state, basic)
+    assert outs["password"] == HOOK_PASSWORD
+    assert "token" not in outs
+    [live] = api.webhooks()
+    assert (live["endpoint"], live["authType"], live["userName"], live["password"], live["token"]) == (
+        "https://ops.example.com/v2",
+        "basic",
+        "ops",
+        "********",
+        None,
+    )
+
+    engine.delete(id_, state_of(outs))
+    assert api.webhooks() == []
+    engine.delete(id_, state_of(outs))  # already gone: still a success
+    gone = engine.read(id_, state_of(outs))
+    assert gone.id == ""
+
+
+def test_refresh_shows_out_of_band_drift(engine: Engine, api: Api) -> None:
+    id_, outs = engine.create(BEARER)
+    edited = {"endpoint": "https://elsewhere.example.com", "authType": "none", "isAlertHook": False}
+    api.put(f"/webhooks/{id_}", edited).raise_for_status()  # as a person would, in the vendor's console
+    read = engine.read(id_, state_of(outs))
+    assert plain(read.inputs) == {**edited, "__provider": PROVIDER}
+    assert "token" not in plain(read.properties), "the API says no token is set any more"
+    refreshed = state_of(plain(read.properties))
+    assert engine.diff(id_, refreshed, BEARER).changes == provider_pb2.DiffResponse.DIFF_SOME
+
+
+def test_update_of_a_webhook_deleted_out_of_band_says_to_refresh(engine: Engine, api: Api) -> None:
+    id_, outs = engine.create(BEARER)
+    engine.delete(id_, state_of(outs))
+    with pytest.raises(grpc.RpcError) as raised:
+        engine.update(id_, state_of(outs), {**BEARER, "endpoint": "https://ops.example.com/new"})
+    details = raised.value.details()
+    assert "pulumi refresh" in details
+    assert HOOK_TOKEN not in details and PASSWORD not in details
+
+
+def test_missing_config_names_the_key_and_the_variable(engines: list[Engine]) -> None:
+    engine = start_engine()
+    engines.append(engine)
+    engine.configure({})
+    with pytest.raises(grpc.RpcError) as raised:
+        engine.check(BEARER)
+    assert "webhooks:apiUrl" in raised.value.details()
+    assert "WEBHOOKS_API_URL" in raised.value.details()
+
+
+def test_environment_variables_are_the_fallback(api: Api, engines: list[Engine]) -> None:
+    engine = start_engine({"WEBHOOKS_API_URL": api.url, "WEBHOOKS_API_TOKEN": STATIC_TOKEN})
+    engines.append(engine)
+    engine.configure({})
+    id_, _ = engine.create(BEARER)
+    assert [str(h["webhookId"]) for h in api.webhooks()] == [id_]
+    assert api.stats()["requests"].get("POST /authtoken", 0) == 0
+
+
+def test_wrong_api_credentials_fail_clearly_and_create_nothing(api: Api, engines: list[Engine]) -> None:
+    engine = start_engine()
+    engines.append(engine)
+    engine.configure(
+        {"webhooks:apiUrl": api.url, "webhooks:apiUserName": USER, "webhooks:apiPassword": "wrong-Passw0rd"}
+    )
+    with pytest.raises(grpc.RpcError) as raised:
+        engine.create(BEARER)
+    details = raised.value.details()
+    assert "webhooks:apiUserName" in details and "WEBHOOKS_API_PASSWORD" in details
+    assert "wrong-Passw0rd" not in details and HOOK_TOKEN not in details
+    assert api.webhooks() == []
+
+
+def test_named_connections_reach_separate_accounts(start_api: ApiFactory, engines: list[Engine]) -> None:
+    api = start_api()
+    engine = start_engine()
+    engines.append(engine)
+    engine.configure(
+        {
+            "webhooks:apiUrl": api.url,
+            "webhooks:apiToken": STATIC_TOKEN,
+            "webhooks:billing.apiUrl": api.url,
+            "webhooks:billing.apiUserName": "bob",
+            "webhooks:billing.apiPassword": "bob-Passw0rd-s3cret",
+        }
+    )
+    billing = serialize_provider(WebhookProvider("billing"))
+    response = engine.stub.Create(
+        provider_pb2.CreateRequest(urn=URN, properties=struct({**BEARER, "__provider": billing}))
+    )
+    assert api.webhooks() == [], "alice's account is untouched"
+    assert response.id
+    moved = engine.diff(response.id, {**plain(response.properties), "__provider": billing}, BEARER)
+    assert list(moved.replaces) == ["__provider"], "switching account makes the webhook anew"
+
+
+def test_the_serialized_provider_is_tiny_stable_and_secret_free() -> None:
+    raw = base64.b64decode(PROVIDER)
+    assert len(PROVIDER) < 200
+    assert serialize_provider(WebhookProvider()) == PROVIDER
+    assert b"pulumi_webhooks.provider" in raw, "pickled by reference to the installed class"
+    for secret in (PASSWORD, STATIC_TOKEN, HOOK_TOKEN, "Session", "requests"):
+        assert secret.encode() not in raw
+    # Stable across processes, too.
+    other = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from pulumi.dynamic.dynamic import serialize_provider as s;"
+            "from pulumi_webhooks import WebhookProvider as P; print(s(P()))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert other.stdout.strip() == PROVIDER

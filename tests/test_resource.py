@@ -1,0 +1,113 @@
+"""The user-facing resource: names, secrets and typing as a Pulumi program sees them.
+
+The engine is replaced by Pulumi's own test monitor (`pulumi.runtime.set_mocks`);
+what is under test is what the resource sends to it and exposes to the program.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime import rpc
+
+from pulumi_webhooks import AuthType, Webhook, WebhookArgs, WebhookProvider
+
+SENT: list[pulumi.runtime.MockResourceArgs] = []
+
+
+def secret(value: Any) -> dict[str, Any]:
+    """A value as the engine receives it once the program marked it secret."""
+    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
+
+
+class EngineMocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        SENT.append(args)
+        outputs = {k: v for k, v in args.inputs.items() if k != "__provider"}
+        return "42", {**outputs, "webhookId": "42"}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+@pytest.fixture(autouse=True)
+def mocks() -> None:
+    SENT.clear()
+    pulumi.runtime.set_mocks(EngineMocks(), preview=False)
+
+
+def resolved(output: pulumi.Output[Any]) -> tuple[Any, bool]:
+    """The value and secretness of an output, once the mock engine answered."""
+    result: dict[str, Any] = {}
+
+    async def grab() -> None:
+        result["value"] = await output.future()
+        result["secret"] = await output.is_secret()
+
+    pulumi.runtime.sync_await._sync_await(grab())
+    return result["value"], result["secret"]
+
+
+@pulumi.runtime.test
+def test_inputs_go_to_the_engine_in_camel_case_with_a_specific_type() -> pulumi.Output[Any]:
+    hook = Webhook(
+        "alerts", endpoint="https://ops.example.com/hook", auth_type=AuthType.BEARER, token="t0ken", is_alert_hook=True
+    )
+
+    def check(_: Any) -> None:
+        [sent] = SENT
+        assert sent.typ == "pulumi-python:dynamic/webhooks:Webhook"
+        assert sent.name == "alerts"
+        inputs = dict(sent.inputs)
+        provider = inputs.pop("__provider")
+        assert len(provider["value"]) < 200
+        assert inputs == {
+            "endpoint": "https://ops.example.com/hook",
+            "authType": "bearer",
+            "isAlertHook": True,
+            "token": secret("t0ken"),
+        }
+
+    return hook.webhook_id.apply(check)
+
+
+@pulumi.runtime.test
+def test_outputs_are_snake_case_and_secrets_are_always_secret() -> pulumi.Output[Any]:
+    hook = Webhook(
+        "basic",
+        WebhookArgs(endpoint="https://ops.example.com/b", auth_type="basic", user_name="ops", password="plain-pw"),
+    )
+
+    def check(values: list[Any]) -> None:
+        webhook_id, auth_type, user_name, is_alert_hook = values
+        assert (webhook_id, auth_type, user_name, is_alert_hook) == ("42", "basic", "ops", False)
+
+    assert resolved(hook.password) == ("plain-pw", True), "a plain password still becomes a secret output"
+    return pulumi.Output.all(hook.webhook_id, hook.auth_type, hook.user_name, hook.is_alert_hook).apply(check)
+
+
+@pulumi.runtime.test
+def test_plain_secret_inputs_are_marked_secret_before_they_leave_the_program() -> pulumi.Output[Any]:
+    hook = Webhook("q", endpoint="https://ops.example.com/q", auth_type="querystring", token="plain-token")
+
+    def check(_: Any) -> None:
+        assert SENT[0].inputs["token"] == secret("plain-token")
+
+    return hook.webhook_id.apply(check)
+
+
+def test_args_and_keywords_do_not_mix() -> None:
+    with pytest.raises(TypeError, match="either args=WebhookArgs"):
+        Webhook("x", WebhookArgs(endpoint="https://e.example.com", auth_type="none"), endpoint="https://e.example.com")
+
+
+def test_required_arguments_are_named() -> None:
+    with pytest.raises(TypeError, match="missing required argument\\(s\\): endpoint, auth_type"):
+        Webhook("x")  # type: ignore[call-arg]
+
+
+def test_named_connection_names_are_checked() -> None:
+    with pytest.raises(ValueError, match="connection name"):
+        WebhookProvider("bad name")
