@@ -28,9 +28,10 @@ from pulumi.output import Unknown
 from . import spec
 from .client import WebhooksClient
 from .config import check_connection_name, client_settings
-from .errors import ConfigError
+from .errors import ConfigError, NotFound
 
 PROVIDER_KEY = "__provider"
+ADOPT_KEY = "adoptId"
 INPUT_KEYS = tuple(spec.API_NAMES[name] for name in spec.WebhookSpec.model_fields)
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
 
@@ -84,8 +85,11 @@ class WebhookProvider(ResourceProvider):
             raise self._config_error  # type: ignore[misc]
         props = {k: v for k, v in news.items() if k != PROVIDER_KEY}
         unknown = {k for k, v in props.items() if _is_unknown(v)}
-        problems = spec.find_problems(props, unknown)
+        problems = spec.find_problems(_inputs(props) | _extras(props), unknown)
         failures = [CheckFailure(p.property, p.reason) for p in problems]
+        adopt_id = props.get(ADOPT_KEY)
+        if adopt_id is not None and ADOPT_KEY not in unknown and not (isinstance(adopt_id, str) and adopt_id.strip()):
+            failures.append(CheckFailure(ADOPT_KEY, "adoptId must be the id of an existing webhook, such as '42'"))
         return CheckResult(props if failures else _normalized(props), failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -97,8 +101,26 @@ class WebhookProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         webhook = spec.parse(_inputs(props))
-        webhook_id = self.client.create(webhook)
+        adopt_id = props.get(ADOPT_KEY)
+        webhook_id = self._adopt(str(adopt_id), webhook) if adopt_id else self.client.create(webhook)
         return CreateResult(webhook_id, _outputs(webhook_id, webhook))
+
+    def _adopt(self, webhook_id: str, webhook: spec.WebhookSpec) -> str:
+        """Takes an existing webhook under management: no create, one update to the program's values.
+
+        The update is needed even when the visible fields match: the API never
+        shows secrets, so only writing them makes state and API agree.
+        """
+        if self.client.get(webhook_id) is None:
+            raise NotFound(
+                "GET",
+                f"/webhooks/{webhook_id}",
+                404,
+                f"there is no webhook {webhook_id} to adopt",
+                "Fix or remove adopt_id (list the account's webhooks with `python -m pulumi_webhooks list`)",
+            )
+        self.client.update(webhook_id, webhook)
+        return webhook_id
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         live = self.client.get(id_)
@@ -132,6 +154,11 @@ def _is_unknown(value: Any) -> bool:
 
 def _inputs(props: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k in INPUT_KEYS}
+
+
+def _extras(props: dict[str, Any]) -> dict[str, Any]:
+    """Properties that are neither webhook fields nor the provider's own: the spec rejects them by name."""
+    return {k: v for k, v in props.items() if k not in INPUT_KEYS and k != ADOPT_KEY}
 
 
 def _normalized(props: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pulumi
 from pulumi import dynamic
 
 from .provider import WebhookProvider
-from .spec import API_NAMES, PYTHON_NAMES, SECRET_FIELDS, AuthType
+from .spec import API_NAMES, PYTHON_NAMES, SECRET_FIELDS, AuthType, has_embedded_credentials
 
 
 @dataclass
@@ -22,6 +22,8 @@ class WebhookArgs:
     user_name: pulumi.Input[str] | None = None
     password: pulumi.Input[str] | None = None
     token: pulumi.Input[str] | None = None
+    adopt_id: pulumi.Input[str] | None = None
+    """Take over the existing webhook with this id instead of creating one (see the README)."""
 
 
 class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
@@ -32,6 +34,7 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
 
     `password` and `token` are always secret, in state and as outputs.
     `provider` picks the API connection (default: `WebhookProvider()`).
+    `adopt_id` takes over an existing webhook instead of creating one.
     """
 
     webhook_id: pulumi.Output[str]
@@ -54,6 +57,7 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
         user_name: pulumi.Input[str] | None = None,
         password: pulumi.Input[str] | None = None,
         token: pulumi.Input[str] | None = None,
+        adopt_id: pulumi.Input[str] | None = None,
         provider: WebhookProvider | None = None,
     ) -> None:
         keywords = dict(
@@ -63,6 +67,7 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
             user_name=user_name,
             password=password,
             token=token,
+            adopt_id=adopt_id,
         )
         given = {k: v for k, v in keywords.items() if v is not None}
         if args is not None:
@@ -79,9 +84,12 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
         props: dict[str, Any] = {name: given.get(name) for name in keywords}
         props["is_alert_hook"] = False if props["is_alert_hook"] is None else props["is_alert_hook"]
         props["auth_type"] = pulumi.Output.from_input(props["auth_type"]).apply(_auth_type_value)
+        props["endpoint"] = pulumi.Output.from_input(props["endpoint"]).apply(_secret_if_credentials)
         for name in SECRET_FIELDS:
             if props[name] is not None:
                 props[name] = pulumi.Output.secret(props[name])
+        if props["adopt_id"] is not None:
+            props["adopt_id"] = pulumi.Output.from_input(props["adopt_id"]).apply(str)
         props["webhook_id"] = None
 
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_FIELDS)))
@@ -92,6 +100,11 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
 
     def translate_output_property(self, prop: str) -> str:
         return PYTHON_NAMES.get(prop, prop)
+
+
+def _secret_if_credentials(endpoint: str) -> pulumi.Input[str]:
+    # check() rejects such a URL, but the engine quotes the value when it does.
+    return pulumi.Output.secret(endpoint) if has_embedded_credentials(endpoint) else endpoint
 
 
 def _auth_type_value(value: AuthType | str | None) -> str | None:

@@ -57,6 +57,14 @@ CREDENTIAL_FIELDS = ("user_name", "password", "token")
 SECRET_FIELDS = ("password", "token")
 
 
+def has_embedded_credentials(url: object) -> bool:
+    """Whether `url` carries `user[:password]@` before its host."""
+    try:
+        return isinstance(url, str) and "@" in urlsplit(url).netloc
+    except ValueError:
+        return False
+
+
 def _rule(message: str) -> PydanticCustomError:
     return PydanticCustomError("webhook_rule", message)
 
@@ -104,12 +112,15 @@ class WebhookSpec(BaseModel):
             if _is_unknown(info, "endpoint"):
                 return None
             raise _rule("endpoint is required: set it to the http(s) URL the webhook calls")
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            raise _rule("endpoint is not a valid URL: use one such as https://ops.example.com/hook") from None
         if parts.scheme not in ("http", "https"):
             raise _rule(
                 "endpoint must be an absolute http:// or https:// URL, for example https://ops.example.com/hook"
             )
-        if "@" in parts.netloc:
+        if has_embedded_credentials(value):
             raise _rule(
                 "endpoint must not embed credentials (user:password@host): remove them "
                 "from the URL and set authType 'basic' with userName and password instead"
@@ -179,6 +190,7 @@ class WebhookSpec(BaseModel):
 API_NAMES: dict[str, str] = {name: field.alias or name for name, field in WebhookSpec.model_fields.items()}
 """Python name -> API (and state) name, e.g. `user_name` -> `userName`."""
 API_NAMES["webhook_id"] = "webhookId"
+API_NAMES["adopt_id"] = "adoptId"  # a resource property, not an API field: see the provider
 PYTHON_NAMES: dict[str, str] = {api: py for py, api in API_NAMES.items()}
 INPUT_NAMES = ", ".join(field.alias or name for name, field in WebhookSpec.model_fields.items())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -48,11 +49,21 @@ class Api:
     def post(self, path: str, body: Any = None) -> requests.Response:
         return requests.post(f"{self.url}{path}", json=body, headers=self._auth, timeout=10)
 
+    def session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers.update(self._auth)
+        return session
+
     def put(self, path: str, body: Any) -> requests.Response:
         return requests.put(f"{self.url}{path}", json=body, headers=self._auth, timeout=10)
 
     def log(self) -> str:
         return self.process.log_text()
+
+    def stored_secrets(self) -> dict[str, tuple[str | None, str | None]]:
+        """(password, token) of each webhook as the server stored them: what the API never shows."""
+        with sqlite3.connect(self.process.db_path) as db:
+            return {str(i): (p, t) for i, p, t in db.execute("SELECT id, password, token FROM webhooks")}
 
 
 ApiFactory = Callable[..., Api]

@@ -1,0 +1,273 @@
+"""The webhook lifecycle under the real Pulumi engine, checked against the API's own data."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from tests.e2e.conftest import STACK, Project
+from tests.support import PASSWORD, STATIC_TOKEN
+
+SECRETS = {
+    "basicPassword": "basic-Passw0rd-e2e-8c1d",
+    "qsToken": "qs-T0ken-e2e-2b7a",
+    "headerToken": "header-T0ken-e2e-91fe",
+    "bearerToken": "bearer-T0ken-e2e-44d0",
+}
+PLAIN_TOKEN = "plain-authheader-T0ken-e2e-6a3c"  # written in the program, not as a secret
+ROTATED_TOKEN = "bearer-T0ken-rotated-e2e-0f5e"
+ALL_SECRETS = [*SECRETS.values(), PLAIN_TOKEN, ROTATED_TOKEN, PASSWORD, STATIC_TOKEN]
+
+SIX_HOOKS = """
+hooks = {
+    "none": Webhook("hook-none", endpoint="https://none.example.com/h", auth_type="none"),
+    "basic": Webhook("hook-basic", endpoint="https://basic.example.com/h", auth_type="basic",
+                     user_name="ops", password=config.require_secret("basicPassword")),
+    "querystring": Webhook("hook-querystring", endpoint="https://qs.example.com/h",
+                           auth_type=AuthType.QUERYSTRING, token=config.require_secret("qsToken")),
+    "authheader": Webhook("hook-authheader", endpoint="https://authheader.example.com/h",
+                          auth_type="authheader", token="PLAIN_TOKEN"),
+    "header": Webhook("hook-header", endpoint="https://header.example.com/h", auth_type="header",
+                      token=config.require_secret("headerToken")),
+    "bearer": Webhook("hook-bearer", endpoint="https://bearer.example.com/h", auth_type="bearer",
+                      token=config.require_secret("bearerToken"), is_alert_hook=True),
+}
+pulumi.export("ids", {name: hook.webhook_id for name, hook in hooks.items()})
+""".replace("PLAIN_TOKEN", PLAIN_TOKEN)
+
+
+def deploy_six(project: Project) -> dict[str, dict[str, Any]]:
+    for key, value in SECRETS.items():
+        project.config(key, value, secret=True)
+    project.program(SIX_HOOKS)
+    project.up()
+    return {hook["endpoint"].split("//")[1].split(".")[0]: hook for hook in project.api.webhooks()}
+
+
+def writes(stats: dict[str, Any]) -> dict[str, int]:
+    """Webhook writes (POST, PUT, DELETE) the server received, by route."""
+    return {route: n for route, n in stats["requests"].items() if "/webhooks" in route and not route.startswith("GET")}
+
+
+def assert_no_plaintext_secret(text: str, where: str) -> None:
+    leaked = [secret for secret in ALL_SECRETS if secret in text]
+    assert not leaked, f"{where} holds secrets in plaintext: {leaked}"
+
+
+BROKEN = {
+    # One resource per preview: the engine stops at the first resource whose check fails.
+    'Webhook("bad", endpoint="https://x.example.com/h", auth_type="none", token="tok-bad-none-e2e")': {
+        "token": "token is not used when authType is 'none'",
+    },
+    'Webhook("bad", endpoint="https://x.example.com/h", auth_type="basic", user_name="ops")': {
+        "password": "password is required when authType is 'basic'",
+    },
+    'Webhook("bad", endpoint="https://x.example.com/h", auth_type="bearer", user_name="ops")': {
+        "userName": "userName is not used when authType is 'bearer'",
+        "token": "token is required when authType is 'bearer'",
+    },
+    'Webhook("bad", endpoint="https://x.example.com/h", auth_type="basic", user_name="ops", '
+    'password="pw-bad-e2e", token="tok-bad-e2e")': {
+        "token": "token is not used when authType is 'basic'",
+    },
+    'Webhook("bad", endpoint="https://ops:pw-in-url@x.example.com/h", auth_type="Bearer", token="tok-bad-e2e")': {
+        "endpoint": "endpoint must not embed credentials",
+        "authType": "did you mean 'bearer'?",
+    },
+    'Webhook("bad", endpoint="ftp://x.example.com/h", auth_type="basic_auth")': {
+        "endpoint": "endpoint must be an absolute http:// or https:// URL",
+        "authType": "did you mean 'basic'?",
+    },
+}
+
+
+def test_1_preview_reports_each_broken_property_before_any_api_call(project: Project) -> None:
+    for program, failures in BROKEN.items():
+        project.program(program + "\n")
+        run = project.preview(check=False)
+        assert not run.ok
+        reported = [line for line in run.output.splitlines() if "has a problem" in line and "error:" in line]
+        for prop, message in failures.items():
+            assert any(f"property {prop} value" in line and message in line for line in reported), (
+                f"{prop}: {message!r} not reported for {program}:\n{run.output}"
+            )
+        assert len({line.split("error:", 1)[1] for line in reported}) == len(failures), run.output
+        for value in ("tok-bad-none-e2e", "tok-bad-e2e", "pw-bad-e2e", "pw-in-url"):
+            assert value not in run.output
+    assert project.api.stats()["requests"] == {}, "preview made no API call at all"
+
+
+def test_2_up_creates_hooks_of_all_six_auth_types(project: Project) -> None:
+    live = deploy_six(project)
+    assert sorted(live) == ["authheader", "basic", "bearer", "header", "none", "qs"]
+    summary = {
+        name: (h["authType"], h["isAlertHook"], h["userName"], h["password"], h["token"]) for name, h in live.items()
+    }
+    assert summary == {
+        "none": ("none", False, None, None, None),
+        "basic": ("basic", False, "ops", "********", None),
+        "qs": ("querystring", False, None, None, "********"),
+        "authheader": ("authheader", False, None, None, "********"),
+        "header": ("header", False, None, None, "********"),
+        "bearer": ("bearer", True, None, None, "********"),
+    }
+    stored = project.api.stored_secrets()
+    assert stored[str(live["basic"]["webhookId"])] == (SECRETS["basicPassword"], None)
+    assert stored[str(live["authheader"]["webhookId"])] == (None, PLAIN_TOKEN)
+    assert stored[str(live["bearer"]["webhookId"])] == (None, SECRETS["bearerToken"])
+    outputs = project.export()["deployment"]["resources"][0]["outputs"]["ids"]
+    assert {str(h["webhookId"]) for h in live.values()} == set(outputs.values())
+
+
+def test_3_a_second_preview_and_up_change_nothing_and_write_nothing(project: Project) -> None:
+    deploy_six(project)
+    project.api.post("/_admin/reset-stats")
+    project.preview("--expect-no-changes")
+    run = project.up("--expect-no-changes")
+    assert "6 unchanged" in run.output or "7 unchanged" in run.output
+    assert project.api.stats()["requests"] == {}, "no API call at all for unchanged hooks"
+
+
+def test_4_endpoint_auth_type_and_token_changes_update_in_place(project: Project) -> None:
+    before = deploy_six(project)
+    project.program(
+        SIX_HOOKS.replace("https://basic.example.com/h", "https://basic.example.com/v2").replace(
+            '"https://header.example.com/h", auth_type="header"', '"https://header.example.com/h", auth_type="bearer"'
+        )
+    )
+    project.config("bearerToken", ROTATED_TOKEN, secret=True)
+    run = project.up()
+    assert "replace" not in run.output.lower()
+    assert "3 updated" in run.output
+    after = {h["endpoint"].split("//")[1].split(".")[0]: h for h in project.api.webhooks()}
+    assert {k: h["webhookId"] for k, h in after.items()} == {k: h["webhookId"] for k, h in before.items()}
+    assert after["basic"]["endpoint"] == "https://basic.example.com/v2"
+    assert after["header"]["authType"] == "bearer"
+    assert project.api.stored_secrets()[str(after["bearer"]["webhookId"])] == (None, ROTATED_TOKEN)
+    project.preview("--expect-no-changes")
+
+
+def test_5_no_secret_in_state_output_or_logs_and_a_small_secret_free_provider(project: Project) -> None:
+    deploy_six(project)
+    project.config("bearerToken", ROTATED_TOKEN, secret=True)
+    project.up()
+    project.refresh()
+    exported = json.dumps(project.export())
+    assert_no_plaintext_secret(exported, "stack export")
+    assert_no_plaintext_secret(project.all_output(), "the CLI and provider output")
+    assert_no_plaintext_secret(project.api.log(), "the API server log")
+    assert_no_plaintext_secret((project.dir / f"Pulumi.{STACK}.yaml").read_text(), "the stack config file")
+
+    revealed = project.pulumi("stack", "export", "--show-secrets", "--stack", STACK).output
+    for hook in json.loads(revealed)["deployment"]["resources"]:
+        if hook["type"].endswith("webhooks:Webhook"):
+            provider = hook["inputs"]["__provider"]
+            provider = provider.get("plaintext", provider) if isinstance(provider, dict) else provider
+            raw = base64.b64decode(json.loads(provider) if provider.startswith('"') else provider)
+            assert len(provider) < 200
+            assert all(secret.encode() not in raw for secret in ALL_SECRETS)
+            assert b"pulumi_webhooks.provider" in raw
+
+
+def test_6_refresh_shows_out_of_band_drift_and_up_restores_it(project: Project) -> None:
+    live = deploy_six(project)
+    none_id, basic_id = str(live["none"]["webhookId"]), str(live["basic"]["webhookId"])
+    project.api.put(f"/webhooks/{none_id}", {"endpoint": "https://edited.example.com/h", "authType": "none"})
+    project.api.session().delete(f"{project.api.url}/webhooks/{basic_id}", timeout=10).raise_for_status()
+
+    run = project.refresh()
+    assert "hook-none" in run.output and "hook-basic" in run.output
+    states = project.webhook_states()
+    assert states["hook-none"]["outputs"]["endpoint"] == "https://edited.example.com/h"
+    assert "hook-basic" not in states, "a webhook deleted out of band leaves the state"
+    preview = project.preview("--diff")
+    assert "https://edited.example.com/h" in preview.output
+
+    project.up()
+    hooks = {h["endpoint"]: h for h in project.api.webhooks()}
+    assert "https://none.example.com/h" in hooks
+    assert "https://edited.example.com/h" not in hooks
+    recreated = hooks["https://basic.example.com/h"]
+    assert str(recreated["webhookId"]) != basic_id
+    assert project.api.stored_secrets()[str(recreated["webhookId"])] == (SECRETS["basicPassword"], None)
+    assert len(hooks) == 6
+    project.preview("--expect-no-changes")
+
+
+def test_7_a_token_unknown_at_preview_passes_preview_and_is_checked_at_up(project: Project) -> None:
+    project.program("""
+        source = Webhook("source", endpoint="https://source.example.com/h", auth_type="none")
+        Webhook("derived", endpoint="https://derived.example.com/h", auth_type="bearer",
+                token=source.webhook_id.apply(lambda i: f"derived-token-{i}"))
+    """)
+    project.preview()
+    project.up()
+    hooks = {h["endpoint"]: h for h in project.api.webhooks()}
+    source_id = hooks["https://source.example.com/h"]["webhookId"]
+    derived_id = str(hooks["https://derived.example.com/h"]["webhookId"])
+    assert project.api.stored_secrets()[derived_id] == (None, f"derived-token-{source_id}")
+
+    project.program("""
+        source = Webhook("source", endpoint="https://source.example.com/h", auth_type="none")
+        Webhook("late", endpoint="https://late.example.com/h", auth_type="none",
+                token=Webhook("other", endpoint="https://other.example.com/h", auth_type="none")
+                .webhook_id.apply(lambda i: f"late-token-{i}"))
+    """)
+    project.preview()
+    run = project.up(check=False)
+    assert not run.ok
+    assert "token is not used when authType is 'none'" in run.output
+    assert "late-token-" not in run.output
+    assert "https://late.example.com/h" not in {h["endpoint"] for h in project.api.webhooks()}
+
+
+def test_8_bad_api_settings_fail_naming_the_key_and_create_nothing(project: Project) -> None:
+    project.program('Webhook("hook", endpoint="https://x.example.com/h", auth_type="none")\n')
+    project.config("webhooks:apiPassword", "wrong-Passw0rd-e2e", secret=True)
+    run = project.up(check=False)
+    assert not run.ok
+    assert "webhooks:apiUserName (or WEBHOOKS_API_USERNAME)" in run.output
+    assert "webhooks:apiPassword (or WEBHOOKS_API_PASSWORD)" in run.output
+    assert "wrong-Passw0rd-e2e" not in run.output
+    assert project.api.webhooks() == []
+
+    project.pulumi("config", "rm", "webhooks:apiUrl", "--stack", STACK)
+    run = project.preview(check=False)
+    assert not run.ok
+    assert "webhooks:apiUrl" in run.output and "WEBHOOKS_API_URL" in run.output
+    assert project.webhook_states() == {}
+
+
+def test_9_an_existing_webhook_is_adopted_without_being_recreated(project: Project) -> None:
+    created = project.api.post(
+        "/webhooks", {"endpoint": "https://adopt.example.com/h", "authType": "bearer", "token": "old-token"}
+    ).json()
+    webhook_id = str(created["webhookId"])
+    project.config("bearerToken", SECRETS["bearerToken"], secret=True)
+    program = """
+        Webhook("adopted", endpoint="https://adopt.example.com/h", auth_type="bearer",
+                token=config.require_secret("bearerToken"), adopt_id=%s)
+    """
+    project.program(program % f'"{webhook_id}"')
+    project.api.post("/_admin/reset-stats")
+    project.up()
+    assert writes(project.api.stats()) == {"PUT /webhooks/<id>": 1}, "adopted with one update, no create"
+    assert [str(h["webhookId"]) for h in project.api.webhooks()] == [webhook_id]
+    assert project.api.stored_secrets()[webhook_id] == (None, SECRETS["bearerToken"])
+
+    project.program(program % "None")  # adopt_id can go once adopted
+    project.preview("--expect-no-changes")
+
+    project.program(program % '"999999"')
+    project.pulumi("state", "delete", project.webhook_states()["adopted"]["urn"], "--yes", "--stack", STACK)
+    run = project.up(check=False)
+    assert not run.ok and "there is no webhook 999999 to adopt" in run.output
+    assert len(project.api.webhooks()) == 1
+
+
+def test_10_destroy_leaves_the_api_empty(project: Project) -> None:
+    deploy_six(project)
+    project.destroy()
+    assert project.api.webhooks() == []
+    assert project.webhook_states() == {}
