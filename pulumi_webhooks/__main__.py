@@ -1,8 +1,9 @@
-"""Command line: `python -m pulumi_webhooks list` shows the account's webhooks.
+"""Command line of pulumi_webhooks: list, adopt and drift (see `--help`).
 
-It reads the API URL and credentials from the same environment variables as
-the provider (WEBHOOKS_API_URL, WEBHOOKS_API_TOKEN or WEBHOOKS_API_USERNAME with
-WEBHOOKS_API_PASSWORD; WEBHOOKS_<NAME>_... for a named connection).
+The API URL and credentials come from the same environment variables as the
+provider's fallbacks: WEBHOOKS_API_URL, and WEBHOOKS_API_TOKEN or
+WEBHOOKS_API_USERNAME with WEBHOOKS_API_PASSWORD (WEBHOOKS_<NAME>_... for a
+named connection).
 """
 
 from __future__ import annotations
@@ -12,17 +13,36 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
+import yaml
+from tqdm import tqdm
+
+from . import adopt, catalog, drift
 from .client import WebhooksClient
 from .config import client_settings
 from .errors import WebhooksError
 
 COLUMNS = ("webhookId", "endpoint", "authType", "isAlertHook", "userName")
+DRIFT_FOUND = 2
 
 
-def list_webhooks(args: argparse.Namespace) -> int:
+def live_webhooks(args: argparse.Namespace) -> tuple[WebhooksClient, list[dict[str, Any]]]:
     client = WebhooksClient(client_settings(lambda _key: None, os.environ, args.connection))
-    hooks = client.list()
+    with tqdm(desc="listing webhooks", unit=" call", disable=None, file=sys.stderr, leave=False) as progress:
+        hooks = client.list()
+        progress.update()
+    return client, hooks
+
+
+def progress(items: Sequence[Any], description: str) -> Any:
+    """A progress bar on stderr when it is a terminal; the plain items otherwise."""
+    return tqdm(items, desc=description, unit=" hook", disable=None, file=sys.stderr, leave=False)
+
+
+def list_command(args: argparse.Namespace) -> int:
+    client, hooks = live_webhooks(args)
     if args.json:
         print(json.dumps(hooks, indent=2, sort_keys=True))
         return 0
@@ -34,13 +54,51 @@ def list_webhooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def adopt_command(args: argparse.Namespace) -> int:
+    _, hooks = live_webhooks(args)
+    data, keys = adopt.catalog_for(progress(hooks, "adopting"), args.team)
+    catalog.parse(data)  # what adopt writes must load as is
+    text = yaml.safe_dump(data, sort_keys=False)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text)
+        print(f"wrote {len(hooks)} webhook(s) to {args.output} (team '{args.team}', each with its adopt_id)")
+    if keys:
+        print("The API never returns secrets. Set each one before `pulumi up`:", file=sys.stderr)
+        for key in keys:
+            print(f"  pulumi config set --secret {key} <value>", file=sys.stderr)
+    return 0
+
+
+def drift_command(args: argparse.Namespace) -> int:
+    hooks = catalog.load(args.catalog)
+    _, live = live_webhooks(args)
+    report = drift.compare(progress(hooks, "comparing"), live)
+    for line in report.lines():
+        print(line)
+    return DRIFT_FOUND if report.drifted else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pulumi_webhooks", description=__doc__.splitlines()[0])
+    parser.add_argument("--connection", help="a named connection (reads WEBHOOKS_<NAME>_API_URL, ...)")
     commands = parser.add_subparsers(dest="command", required=True)
+
     listing = commands.add_parser("list", help="list the account's webhooks (secrets masked)")
-    listing.add_argument("--connection", help="a named connection (reads WEBHOOKS_<NAME>_API_URL, ...)")
     listing.add_argument("--json", action="store_true", help="print the API's JSON")
-    listing.set_defaults(run=list_webhooks)
+    listing.set_defaults(run=list_command)
+
+    adopting = commands.add_parser("adopt", help="write a catalog that takes the account's webhooks under management")
+    adopting.add_argument("--output", "-o", default="-", help="catalog file to write (YAML; default: stdout)")
+    adopting.add_argument("--team", default="adopted", help="team of the adopted hooks (default: adopted)")
+    adopting.set_defaults(run=adopt_command)
+
+    drifting = commands.add_parser(
+        "drift", help="compare a catalog with the live API; exit 0 in sync, 2 drift, 1 error"
+    )
+    drifting.add_argument("catalog", help="catalog file (.yaml, .yml, .json or .toml)")
+    drifting.set_defaults(run=drift_command)
     return parser
 
 
@@ -48,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except WebhooksError as error:
+    except (WebhooksError, catalog.CatalogError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from tests.e2e.conftest import STACK, Project
+from tests.project import STACK, Project
 from tests.support import PASSWORD, STATIC_TOKEN
 
 SECRETS = {

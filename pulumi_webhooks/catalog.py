@@ -1,0 +1,248 @@
+"""Webhook catalogs: many hooks across teams, in YAML, JSON or TOML, checked all at once.
+
+    defaults:                     # optional: for every hook
+      is_alert_hook: false
+    teams:
+      payments:
+        defaults:                 # optional: for this team's hooks
+          auth_type: bearer
+          token_secret: paymentsHookToken   # a stack-config key, never the secret
+        hooks:
+          - name: settlement
+            endpoint: https://payments.example.com/hooks/settlement
+
+A catalog may also be a list of hook dicts, each with its `team`. Pure: no
+I/O beyond reading the file, no Pulumi.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
+
+from .spec import API_NAMES, find_problems
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+NAME_RULE = "lowercase letters, digits and dashes, starting with a letter or digit"
+# Secrets are referenced by stack-config key; a value for these in a catalog is an error.
+SECRET_VALUE_FIELDS = ("password", "token")
+
+
+class HookFields(BaseModel):
+    """What a catalog entry, or a defaults block, may say about a hook."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    endpoint: StrictStr | None = None
+    auth_type: StrictStr | None = None
+    is_alert_hook: StrictBool | None = None
+    user_name: StrictStr | None = None
+    password_secret: StrictStr | None = Field(default=None, description="stack-config key of the password")
+    token_secret: StrictStr | None = Field(default=None, description="stack-config key of the token")
+    adopt_id: StrictStr | int | None = None
+
+
+class Entry(HookFields):
+    name: StrictStr
+    team: StrictStr | None = None
+
+
+@dataclass(frozen=True)
+class Hook:
+    """One hook of a checked catalog, with team and entry defaults applied."""
+
+    team: str
+    name: str
+    endpoint: str
+    auth_type: str
+    is_alert_hook: bool
+    user_name: str | None
+    password_secret: str | None
+    token_secret: str | None
+    adopt_id: str | None
+
+    @property
+    def key(self) -> str:
+        """Stable identity in the catalog, and the basis of the resource name."""
+        return f"{self.team}/{self.name}"
+
+    def secret_keys(self) -> list[str]:
+        return [k for k in (self.password_secret, self.token_secret) if k]
+
+
+class CatalogError(ValueError):
+    """Every problem of a catalog, each naming the source, the entry and the field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            f"{len(problems)} problem(s) in the webhook catalog:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+def load(source: str | Path | Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> list[Hook]:
+    """The hooks of a catalog file or object; raises `CatalogError` listing every problem."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        return parse(_read(path), origin=str(path))
+    return parse(source, origin="catalog")
+
+
+def _read(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CatalogError([f"{path}: cannot read it: {error.strerror}"]) from None
+    try:
+        if path.suffix in (".yaml", ".yml"):
+            return yaml.safe_load(text)
+        if path.suffix == ".json":
+            return json.loads(text)
+        if path.suffix == ".toml":
+            return tomllib.loads(text)
+    except (yaml.YAMLError, ValueError) as error:
+        raise CatalogError([f"{path}: not valid {path.suffix[1:].upper()}: {error}"]) from None
+    raise CatalogError([f"{path}: unknown catalog format: use .yaml, .yml, .json or .toml"])
+
+
+def parse(data: Any, origin: str = "catalog") -> list[Hook]:
+    """Checks a whole catalog and returns its hooks, or raises with every problem found."""
+    problems: list[str] = []
+    raw_entries = list(_entries(data, origin, problems))
+    hooks: list[Hook] = []
+    seen: dict[str, str] = {}
+    for where, defaults, raw in raw_entries:
+        if isinstance(raw, Mapping):
+            key = f"{raw.get('team', defaults.get('team'))}/{raw.get('name')}"
+            if key in seen:
+                problems.append(f"{where}: name: '{raw.get('name')}' is already used by {seen[key]} in the same team")
+                continue
+            seen[key] = where
+        hook = _hook(where, defaults, raw, problems)
+        if hook is not None:
+            hooks.append(hook)
+    if problems:
+        raise CatalogError(problems)
+    return hooks
+
+
+def _entries(data: Any, origin: str, problems: list[str]) -> Any:
+    """(where, merged defaults, raw entry) for every entry, in either catalog shape."""
+    if isinstance(data, list):
+        for i, raw in enumerate(data):
+            yield f"{origin}: [{i}]{_label(raw)}", {}, raw
+        return
+    if not isinstance(data, Mapping):
+        problems.append(f"{origin}: a catalog is a mapping with `teams`, or a list of hooks")
+        return
+    unknown = set(data) - {"defaults", "teams"}
+    if unknown:
+        problems.append(
+            f"{origin}: unknown top-level key(s) {', '.join(sorted(map(str, unknown)))}: use defaults and teams"
+        )
+    top = _defaults(data.get("defaults"), f"{origin}: defaults", problems)
+    teams = data.get("teams")
+    if not isinstance(teams, Mapping) or not teams:
+        problems.append(f"{origin}: teams: add at least one team, as `teams: {{name: {{hooks: [...]}}}}`")
+        return
+    for team, block in teams.items():
+        where = f"{origin}: teams.{team}"
+        if not isinstance(block, Mapping) or not isinstance(block.get("hooks"), list):
+            problems.append(f"{where}: give the team a `hooks` list")
+            continue
+        extra = set(block) - {"defaults", "hooks"}
+        if extra:
+            problems.append(f"{where}: unknown key(s) {', '.join(sorted(map(str, extra)))}: use defaults and hooks")
+        merged = {**top, **_defaults(block.get("defaults"), f"{where}.defaults", problems), "team": team}
+        for i, raw in enumerate(block["hooks"]):
+            yield f"{where}.hooks[{i}]{_label(raw)}", merged, raw
+
+
+def _label(raw: Any) -> str:
+    return f" ({raw['name']})" if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else ""
+
+
+def _defaults(raw: Any, where: str, problems: list[str]) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    problems_before = len(problems)
+    _validate(HookFields, raw, where, problems)
+    return dict(raw) if len(problems) == problems_before else {}
+
+
+def _validate(model: type[BaseModel], raw: Any, where: str, problems: list[str]) -> BaseModel | None:
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where}: expected a mapping of fields")
+        return None
+    for field in SECRET_VALUE_FIELDS:
+        if field in raw:
+            problems.append(
+                f"{where}: {field}: secrets never go in a catalog; reference a stack-config key "
+                f"with {field}_secret: <key> (`pulumi config set --secret <key> ...`)"
+            )
+    fields = {k: v for k, v in raw.items() if k not in SECRET_VALUE_FIELDS}
+    try:
+        return model.model_validate(fields)
+    except ValidationError as error:
+        for detail in error.errors(include_url=False, include_input=False):
+            field = ".".join(str(part) for part in detail["loc"]) or "entry"
+            message = "unknown field" if detail["type"] == "extra_forbidden" else detail["msg"]
+            problems.append(f"{where}: {field}: {message}")
+        return None
+
+
+def _hook(where: str, defaults: Mapping[str, Any], raw: Any, problems: list[str]) -> Hook | None:
+    merged = {**defaults, **raw} if isinstance(raw, Mapping) else raw
+    entry = _validate(Entry, merged, where, problems)
+    if not isinstance(entry, Entry):
+        return None
+    ok = True
+    if not entry.team or not NAME.match(entry.team):
+        problems.append(f"{where}: team: give each hook a team: {NAME_RULE}")
+        ok = False
+    if not NAME.match(entry.name):
+        problems.append(f"{where}: name: '{entry.name}' is not a valid name: {NAME_RULE}")
+        ok = False
+    # The webhook rules themselves, with referenced secrets standing in as present.
+    props = {
+        API_NAMES["endpoint"]: entry.endpoint,
+        API_NAMES["auth_type"]: entry.auth_type,
+        API_NAMES["is_alert_hook"]: bool(entry.is_alert_hook),
+        API_NAMES["user_name"]: entry.user_name,
+        # A secret given in the wrong place still counts as given: it is reported once, above.
+        API_NAMES["password"]: "<secret>" if entry.password_secret or "password" in merged else None,
+        API_NAMES["token"]: "<secret>" if entry.token_secret or "token" in merged else None,
+    }
+    catalog_names = {
+        "password": "password_secret",
+        "token": "token_secret",
+        "authType": "auth_type",
+        "userName": "user_name",
+        "isAlertHook": "is_alert_hook",
+    }
+    for problem in find_problems({k: v for k, v in props.items() if v is not None}):
+        field = catalog_names.get(problem.property, problem.property)
+        problems.append(f"{where}: {field}: {problem.reason}")
+        ok = False
+    if not ok:
+        return None
+    assert entry.team and entry.endpoint and entry.auth_type
+    return Hook(
+        team=entry.team,
+        name=entry.name,
+        endpoint=entry.endpoint,
+        auth_type=entry.auth_type,
+        is_alert_hook=bool(entry.is_alert_hook),
+        user_name=entry.user_name,
+        password_secret=entry.password_secret,
+        token_secret=entry.token_secret,
+        adopt_id=str(entry.adopt_id) if entry.adopt_id is not None else None,
+    )

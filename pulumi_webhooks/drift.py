@@ -1,0 +1,100 @@
+"""Drift between a catalog and the live API, without Pulumi state.
+
+A catalog hook matches the live webhook its `adopt_id` names, else the one
+with the same endpoint. Secrets cannot be compared (the API masks them);
+whether one is set can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import Hook
+
+COMPARED = (("auth_type", "authType"), ("is_alert_hook", "isAlertHook"), ("user_name", "userName"))
+
+
+@dataclass
+class Change:
+    field: str
+    catalog: Any
+    live: Any
+
+
+@dataclass
+class Report:
+    missing: list[Hook] = field(default_factory=list)
+    extra: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[tuple[Hook, str, list[Change]]] = field(default_factory=list)
+    ambiguous: list[tuple[Hook, list[str]]] = field(default_factory=list)
+    in_sync: int = 0
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.missing or self.extra or self.changed or self.ambiguous)
+
+    def lines(self) -> list[str]:
+        out = [f"missing  {h.key}: {h.endpoint} is not in the API" for h in self.missing]
+        out += [f"extra    webhook {w.get('webhookId')}: {w.get('endpoint')} is not in the catalog" for w in self.extra]
+        for hook, webhook_id, changes in self.changed:
+            detail = "; ".join(f"{c.field} is {c.live!r} in the API, {c.catalog!r} in the catalog" for c in changes)
+            out.append(f"changed  {hook.key} (webhook {webhook_id}): {detail}")
+        for hook, ids in self.ambiguous:
+            out.append(f"unclear  {hook.key}: webhooks {', '.join(ids)} share its endpoint; set adopt_id to pick one")
+        summary = (
+            f"{self.in_sync} in sync, {len(self.changed)} changed, {len(self.missing)} missing, "
+            f"{len(self.extra)} extra, {len(self.ambiguous)} unclear. Secret values cannot be compared: "
+            "the API never returns them."
+        )
+        return [*out, summary]
+
+
+def compare(hooks: Iterable[Hook], live: list[dict[str, Any]]) -> Report:
+    report = Report()
+    by_id = {str(w.get("webhookId")): w for w in live}
+    by_endpoint: dict[str, list[dict[str, Any]]] = {}
+    for webhook in live:
+        by_endpoint.setdefault(str(webhook.get("endpoint")), []).append(webhook)
+    matched: set[str] = set()
+    for hook in hooks:
+        if hook.adopt_id is not None:
+            candidates = [by_id[hook.adopt_id]] if hook.adopt_id in by_id else []
+        else:
+            candidates = [w for w in by_endpoint.get(hook.endpoint, []) if str(w.get("webhookId")) not in matched]
+        if not candidates:
+            report.missing.append(hook)
+            continue
+        if len(candidates) > 1:
+            report.ambiguous.append((hook, [str(w.get("webhookId")) for w in candidates]))
+            matched.update(str(w.get("webhookId")) for w in candidates)
+            continue
+        webhook = candidates[0]
+        matched.add(str(webhook.get("webhookId")))
+        changes = _changes(hook, webhook)
+        if changes:
+            report.changed.append((hook, str(webhook.get("webhookId")), changes))
+        else:
+            report.in_sync += 1
+    report.extra = [w for w in live if str(w.get("webhookId")) not in matched]
+    return report
+
+
+def _changes(hook: Hook, webhook: dict[str, Any]) -> list[Change]:
+    changes = []
+    if hook.adopt_id is not None and webhook.get("endpoint") != hook.endpoint:
+        changes.append(Change("endpoint", hook.endpoint, webhook.get("endpoint")))
+    for attribute, api_name in COMPARED:
+        wanted, have = _normal(getattr(hook, attribute)), _normal(webhook.get(api_name))
+        if wanted != have:
+            changes.append(Change(api_name, wanted, have))
+    for secret, reference in (("password", hook.password_secret), ("token", hook.token_secret)):
+        if bool(reference) != bool(webhook.get(secret)):
+            changes.append(Change(f"{secret} (set or not)", bool(reference), bool(webhook.get(secret))))
+    return changes
+
+
+def _normal(value: Any) -> Any:
+    """Empty strings are absent, as the API treats them."""
+    return None if value == "" else value

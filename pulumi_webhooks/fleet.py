@@ -1,0 +1,76 @@
+"""`WebhookFleet`: every hook of a catalog as a `Webhook`, under one component."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from . import catalog
+from .provider import WebhookProvider
+from .resource import Webhook
+
+
+class WebhookFleet(pulumi.ComponentResource):
+    """The hooks of a catalog (file path, or parsed data), each a child `Webhook`.
+
+    Resource names are `<fleet>-<team>-<hook>`, so adding, removing or reordering
+    catalog entries touches only those entries. Secrets come from stack config
+    by the keys the catalog names. Every catalog problem, including a missing
+    secret key, is reported at once, before any resource is registered.
+
+    Outputs: `webhook_ids` and `endpoints`, both keyed `team/name`; `hooks` holds
+    the `Webhook` resources by the same keys.
+    """
+
+    webhook_ids: pulumi.Output[dict[str, str]]
+    endpoints: pulumi.Output[dict[str, str]]
+
+    def __init__(
+        self,
+        name: str,
+        source: str | Path | Sequence[Mapping[str, Any]] | Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        provider: WebhookProvider | None = None,
+        config: pulumi.Config | None = None,
+    ) -> None:
+        hooks = catalog.load(source)
+        config = config or pulumi.Config()
+        missing = sorted({key for hook in hooks for key in hook.secret_keys() if config.get(key) is None})
+        if missing:
+            raise catalog.CatalogError(
+                [
+                    f"stack config: secret key '{key}' is not set: run `pulumi config set --secret {key} ...`"
+                    for key in missing
+                ]
+            )
+        super().__init__("webhooks:index:WebhookFleet", name, None, opts)
+
+        child = pulumi.ResourceOptions(parent=self)
+        self.hooks: dict[str, Webhook] = {
+            hook.key: Webhook(
+                f"{name}-{hook.team}-{hook.name}",
+                opts=child,
+                endpoint=hook.endpoint,
+                auth_type=hook.auth_type,
+                is_alert_hook=hook.is_alert_hook,
+                user_name=hook.user_name,
+                password=config.require_secret(hook.password_secret) if hook.password_secret else None,
+                token=config.require_secret(hook.token_secret) if hook.token_secret else None,
+                adopt_id=hook.adopt_id,
+                provider=provider,
+            )
+            for hook in hooks
+        }
+        self.webhook_ids = _by_key({k: h.webhook_id for k, h in self.hooks.items()})
+        self.endpoints = _by_key({k: h.endpoint for k, h in self.hooks.items()})
+        self.register_outputs({"webhook_ids": self.webhook_ids, "endpoints": self.endpoints})
+
+
+def _by_key(outputs: dict[str, pulumi.Output[str]]) -> pulumi.Output[dict[str, str]]:
+    if not outputs:
+        return pulumi.Output.from_input({})
+    return pulumi.Output.all(**outputs)  # type: ignore[return-value]

@@ -1,0 +1,184 @@
+"""Fleets under the real CLI: 200 hooks from a catalog, adoption, and catalog errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import yaml
+
+from tests.project import Project
+from tests.support import PASSWORD, USER
+
+FLEET_PROGRAM = """
+from pathlib import Path
+from pulumi_webhooks import WebhookFleet
+
+fleet = WebhookFleet("fleet", Path(__file__).with_name("catalog.yaml"))
+pulumi.export("ids", fleet.webhook_ids)
+"""
+TEAMS = ("payments", "ops", "growth", "security", "data")
+TOKEN = "fleet-T0ken-e2e-5d1c"
+
+
+def big_catalog(per_team: int, version: dict[str, str] | None = None) -> dict[str, Any]:
+    version = version or {}
+    return {
+        "teams": {
+            team: {
+                "defaults": {"auth_type": "bearer", "token_secret": "fleetToken"},
+                "hooks": [
+                    {
+                        "name": f"hook-{i:03d}",
+                        "endpoint": f"https://{team}.example.com/{version.get(f'{team}/hook-{i:03d}', 'v1')}/{i}",
+                    }
+                    for i in range(per_team)
+                ],
+            }
+            for team in TEAMS
+        }
+    }
+
+
+def write_catalog(project: Project, data: dict[str, Any]) -> None:
+    (project.dir / "catalog.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def timed(step: Any) -> float:
+    started = time.perf_counter()
+    step()
+    return time.perf_counter() - started
+
+
+def webhook_writes(project: Project) -> dict[str, int]:
+    stats = project.api.stats()["requests"]
+    return {route: n for route, n in stats.items() if "/webhooks" in route and not route.startswith("GET")}
+
+
+def test_200_hooks_from_a_catalog_then_10_changed_then_5_removed(project: Project) -> None:
+    project.config("fleetToken", TOKEN, secret=True)
+    project.program(FLEET_PROGRAM)
+    catalog = big_catalog(40)
+    write_catalog(project, catalog)
+
+    seconds = {"create 200": timed(project.up)}
+    live = project.api.webhooks()
+    assert len(live) == 200
+    assert {h["endpoint"] for h in live} == {f"https://{t}.example.com/v1/{i}" for t in TEAMS for i in range(40)}
+    assert {h["token"] for h in live} == {"********"}
+
+    changed = {f"{team}/hook-{i:03d}": "v2" for team in ("payments", "ops") for i in range(5)}
+    write_catalog(project, big_catalog(40, changed))
+    project.api.post("/_admin/reset-stats")
+    seconds["change 10"] = timed(project.up)
+    assert webhook_writes(project) == {"PUT /webhooks/<id>": 10}
+    endpoints = {h["endpoint"] for h in project.api.webhooks()}
+    assert {f"https://payments.example.com/v2/{i}" for i in range(5)} <= endpoints
+    assert len(endpoints) == 200
+
+    trimmed = big_catalog(40, changed)
+    trimmed["teams"]["data"]["hooks"] = trimmed["teams"]["data"]["hooks"][5:]
+    write_catalog(project, trimmed)
+    project.api.post("/_admin/reset-stats")
+    seconds["remove 5"] = timed(project.up)
+    assert webhook_writes(project) == {"DELETE /webhooks/<id>": 5}
+    endpoints = {h["endpoint"] for h in project.api.webhooks()}
+    assert len(endpoints) == 195
+    assert not {f"https://data.example.com/v1/{i}" for i in range(5)} & endpoints
+
+    # Reordering entries and teams touches nothing: names, not positions, identify hooks.
+    reordered = {
+        "teams": {team: {**block, "hooks": block["hooks"][::-1]} for team, block in reversed(trimmed["teams"].items())}
+    }
+    write_catalog(project, reordered)
+    seconds["preview 195, reordered"] = timed(lambda: project.preview("--expect-no-changes"))
+    print("\nfleet timings (s):", {k: round(v, 1) for k, v in seconds.items()})
+
+
+def test_existing_hooks_are_adopted_with_no_create_and_no_delete(project: Project) -> None:
+    ids = [
+        str(project.api.post("/webhooks", body).json()["webhookId"])
+        for body in (
+            {"endpoint": "https://legacy.example.com/a", "authType": "bearer", "token": "old-a"},
+            {"endpoint": "https://legacy.example.com/b", "authType": "basic", "userName": "u", "password": "old-b"},
+            {"endpoint": "https://legacy.example.com/c", "authType": "none", "isAlertHook": True},
+        )
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOKS_")}
+    env.update(WEBHOOKS_API_URL=project.api.url, WEBHOOKS_API_USERNAME=USER, WEBHOOKS_API_PASSWORD=PASSWORD)
+    adopt = subprocess.run(
+        [sys.executable, "-m", "pulumi_webhooks", "adopt", "--output", "catalog.yaml"],
+        cwd=project.dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert f"hook{ids[0]}Token" in adopt.stderr and f"hook{ids[1]}Password" in adopt.stderr
+    project.config(f"hook{ids[0]}Token", "new-a-T0ken", secret=True)
+    project.config(f"hook{ids[1]}Password", "new-b-Passw0rd", secret=True)
+    project.program(FLEET_PROGRAM)
+    project.api.post("/_admin/reset-stats")
+    project.up()
+    assert webhook_writes(project) == {"PUT /webhooks/<id>": 3}, "adopted: updates only, no create, no delete"
+    assert sorted(str(h["webhookId"]) for h in project.api.webhooks()) == sorted(ids)
+    stored = project.api.stored_secrets()
+    assert stored[ids[0]] == (None, "new-a-T0ken") and stored[ids[1]] == ("new-b-Passw0rd", None)
+    project.preview("--expect-no-changes")
+
+
+def test_catalog_errors_fail_preview_all_at_once_before_any_api_call(project: Project) -> None:
+    write_catalog(
+        project,
+        {
+            "teams": {
+                "ops": {
+                    "hooks": [
+                        {
+                            "name": "pager",
+                            "endpoint": "https://ops.example.com/p",
+                            "auth_type": "bearer",
+                            "token_secret": "unsetKey",
+                        },
+                        {"name": "status", "endpoint": "nope", "auth_type": "none"},
+                        {"name": "audit", "endpoint": "https://ops.example.com/a", "auth_type": "basic"},
+                    ]
+                }
+            }
+        },
+    )
+    project.program(FLEET_PROGRAM)
+    run = project.preview(check=False)
+    assert not run.ok
+    for fragment in (
+        "teams.ops.hooks[1] (status): endpoint: endpoint must be an absolute",
+        "teams.ops.hooks[2] (audit): user_name: userName is required",
+        "teams.ops.hooks[2] (audit): password_secret: password is required",
+    ):
+        assert fragment in run.output, run.output
+    assert project.api.stats()["requests"] == {}
+
+    write_catalog(
+        project,
+        {
+            "teams": {
+                "ops": {
+                    "hooks": [
+                        {
+                            "name": "pager",
+                            "endpoint": "https://ops.example.com/p",
+                            "auth_type": "bearer",
+                            "token_secret": "unsetKey",
+                        },
+                    ]
+                }
+            }
+        },
+    )
+    run = project.preview(check=False)
+    assert not run.ok
+    assert "secret key 'unsetKey' is not set: run `pulumi config set --secret unsetKey ...`" in run.output

@@ -1,0 +1,118 @@
+"""A throwaway Pulumi project driven by the real Pulumi CLI (`scripts/pulumi`).
+
+Used by the end-to-end tests and the benchmark: each project has its own
+directory, file backend, passphrase secrets provider and stack, configured
+for one local API server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.support import PASSWORD, USER, Api
+
+REPO = Path(__file__).resolve().parents[1]
+PULUMI = REPO / "scripts" / "pulumi"
+STACK = "e2e"
+PASSPHRASE = "e2e-passphrase-not-a-secret-of-interest"
+COMMAND_TIMEOUT = 900
+
+
+@dataclass
+class Run:
+    args: tuple[str, ...]
+    returncode: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+@dataclass
+class Project:
+    """A Pulumi project in a temporary directory, with its own stack and backend."""
+
+    dir: Path
+    api: Api
+    env: dict[str, str]
+    runs: list[Run] = field(default_factory=list)
+
+    def program(self, source: str) -> None:
+        header = (
+            "import pulumi\n"
+            "from pulumi_webhooks import AuthType, Webhook, WebhookProvider\n\n"
+            "config = pulumi.Config()\n"
+        )
+        (self.dir / "__main__.py").write_text(header + textwrap.dedent(source))
+
+    def pulumi(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> Run:
+        completed = subprocess.run(
+            [str(PULUMI), *args],
+            cwd=self.dir,
+            env={**self.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        run = Run(args, completed.returncode, completed.stdout)
+        self.runs.append(run)
+        if check and not run.ok:
+            raise AssertionError(f"pulumi {' '.join(args)} failed ({run.returncode}):\n{run.output}")
+        return run
+
+    def up(self, *args: str, check: bool = True) -> Run:
+        return self.pulumi("up", "--yes", "--stack", STACK, *args, check=check)
+
+    def preview(self, *args: str, check: bool = True) -> Run:
+        return self.pulumi("preview", "--stack", STACK, *args, check=check)
+
+    def refresh(self, *args: str, check: bool = True) -> Run:
+        return self.pulumi("refresh", "--yes", "--stack", STACK, *args, check=check)
+
+    def destroy(self, *args: str, check: bool = True) -> Run:
+        return self.pulumi("destroy", "--yes", "--stack", STACK, *args, check=check)
+
+    def config(self, key: str, value: str, secret: bool = False) -> None:
+        self.pulumi("config", "set", key, value, "--stack", STACK, *(["--secret"] if secret else []))
+
+    def export(self) -> dict[str, Any]:
+        return json.loads(self.pulumi("stack", "export", "--stack", STACK).output)
+
+    def webhook_states(self) -> dict[str, dict[str, Any]]:
+        """Webhook resources in state, by resource name."""
+        resources = self.export()["deployment"].get("resources", [])
+        return {r["urn"].split("::")[-1]: r for r in resources if r["type"].endswith("webhooks:Webhook")}
+
+    def all_output(self) -> str:
+        return "\n".join(run.output for run in self.runs)
+
+
+def new_project(root: Path, api: Api, name: str = "e2e") -> Project:
+    """A project in `root`/project with stack `e2e`, configured for `api` as alice."""
+    work = root / "project"
+    work.mkdir(parents=True)
+    (work / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n")
+    (root / "state").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOKS_", "PULUMI_"))}
+    env.update(
+        PULUMI_HOME=str(root / "pulumi-home"),
+        PULUMI_BACKEND_URL=f"file://{root / 'state'}",
+        PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
+        PULUMI_RUNTIME_VIRTUALENV=sys.prefix,
+    )
+    project = Project(work, api, env)
+    project.pulumi("stack", "init", STACK)
+    project.config("webhooks:apiUrl", api.url)
+    project.config("webhooks:apiUserName", USER)
+    project.config("webhooks:apiPassword", PASSWORD, secret=True)
+    return project

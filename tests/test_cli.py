@@ -1,0 +1,117 @@
+"""`python -m pulumi_webhooks` list / adopt / drift, as a subprocess against the real local server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from pulumi_webhooks import catalog
+from tests.support import PASSWORD, USER, Api
+
+HOOKS = [
+    {"endpoint": "https://pay.example.com/settlement", "authType": "bearer", "token": "tok-cli-1"},
+    {
+        "endpoint": "https://ops.example.com/pager",
+        "authType": "basic",
+        "userName": "ops",
+        "password": "pw-cli-2",
+        "isAlertHook": True,
+    },
+    {"endpoint": "https://status.example.com/deploys", "authType": "none"},
+]
+
+
+def cli(api: Api, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOKS_")}
+    env.update(WEBHOOKS_API_URL=api.url, WEBHOOKS_API_USERNAME=USER, WEBHOOKS_API_PASSWORD=PASSWORD)
+    return subprocess.run(
+        [sys.executable, "-m", "pulumi_webhooks", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+def seed(api: Api) -> list[str]:
+    return [str(api.post("/webhooks", hook).json()["webhookId"]) for hook in HOOKS]
+
+
+def test_list_shows_the_account_without_secrets(api: Api) -> None:
+    seed(api)
+    run = cli(api, "list")
+    assert run.returncode == 0, run.stderr
+    assert "https://ops.example.com/pager" in run.stdout and "3 webhook(s)" in run.stdout
+    assert "tok-cli-1" not in run.stdout + run.stderr and "pw-cli-2" not in run.stdout + run.stderr
+
+
+def test_adopt_writes_a_loadable_catalog_with_ids_and_secret_keys(api: Api, tmp_path: Path) -> None:
+    ids = seed(api)
+    run = cli(api, "adopt", "--team", "legacy", "--output", str(tmp_path / "adopted.yaml"))
+    assert run.returncode == 0, run.stderr
+    hooks = {h.endpoint: h for h in catalog.load(tmp_path / "adopted.yaml")}
+    assert {h.adopt_id for h in hooks.values()} == set(ids)
+    assert {h.team for h in hooks.values()} == {"legacy"}
+    pager = hooks["https://ops.example.com/pager"]
+    assert (pager.auth_type, pager.user_name, pager.is_alert_hook) == ("basic", "ops", True)
+    assert pager.password_secret == f"hook{ids[1]}Password"
+    assert f"pulumi config set --secret hook{ids[0]}Token <value>" in run.stderr
+    assert "tok-cli-1" not in (tmp_path / "adopted.yaml").read_text()
+
+
+def test_drift_is_silent_in_sync_and_names_every_difference(api: Api, tmp_path: Path) -> None:
+    ids = seed(api)
+    assert cli(api, "adopt", "--output", str(tmp_path / "c.yaml")).returncode == 0
+    in_sync = cli(api, "drift", str(tmp_path / "c.yaml"))
+    assert in_sync.returncode == 0, in_sync.stdout + in_sync.stderr
+    assert "3 in sync, 0 changed, 0 missing, 0 extra" in in_sync.stdout
+
+    api.put(f"/webhooks/{ids[1]}", {"endpoint": "https://ops.example.com/pager", "authType": "none"})
+    api.session().delete(f"{api.url}/webhooks/{ids[2]}", timeout=10)
+    api.post("/webhooks", {"endpoint": "https://rogue.example.com/h", "authType": "none"})
+    drifted = cli(api, "drift", str(tmp_path / "c.yaml"))
+    assert drifted.returncode == 2
+    out = drifted.stdout
+    assert f"changed  adopted/ops-example-com-pager (webhook {ids[1]}): authType is 'none' in the API, 'basic'" in out
+    assert "userName is None in the API, 'ops' in the catalog" in out
+    assert "missing  adopted/status-example-com-deploys" in out
+    assert "extra    webhook" in out and "https://rogue.example.com/h" in out
+    assert "Secret values cannot be compared" in out
+
+
+def test_drift_matches_by_endpoint_without_ids(api: Api, tmp_path: Path) -> None:
+    seed(api)
+    data = {
+        "teams": {
+            "pay": {
+                "hooks": [
+                    {
+                        "name": "settlement",
+                        "endpoint": "https://pay.example.com/settlement",
+                        "auth_type": "bearer",
+                        "token_secret": "t",
+                    },
+                ]
+            }
+        }
+    }
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(data))
+    run = cli(api, "drift", str(tmp_path / "c.yaml"))
+    assert run.returncode == 2
+    assert "1 in sync, 0 changed, 0 missing, 2 extra" in run.stdout
+
+
+def test_a_bad_catalog_or_setting_exits_1_with_the_reason(api: Api, tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text("teams: {ops: {hooks: [{name: x, endpoint: nope, auth_type: none}]}}")
+    run = cli(api, "drift", str(tmp_path / "c.yaml"))
+    assert run.returncode == 1
+    assert "teams.ops.hooks[0] (x): endpoint:" in run.stderr
+    env_less = subprocess.run(
+        [sys.executable, "-m", "pulumi_webhooks", "list"],
+        env={k: v for k, v in os.environ.items() if not k.startswith("WEBHOOKS_")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert env_less.returncode == 1
+    assert "WEBHOOKS_API_URL" in env_less.stderr
