@@ -43,6 +43,10 @@ class WebhookProvider(ResourceProvider):
     `WebhookProvider("billing")` reads `webhooks:billing.apiUrl`, ...
     """
 
+    # The pickle holds only the connection name (tests prove it holds no secret),
+    # so it need not be encrypted in state: smaller state, no decryption per hook.
+    serialize_as_secret_always = False
+
     def __init__(self, connection: str | None = None) -> None:
         super().__init__()
         check_connection_name(connection)

@@ -62,7 +62,7 @@ def test_inputs_go_to_the_engine_in_camel_case_with_a_specific_type() -> pulumi.
         assert sent.name == "alerts"
         inputs = dict(sent.inputs)
         provider = inputs.pop("__provider")
-        assert len(provider["value"]) < 200
+        assert isinstance(provider, str) and len(provider) < 200, "plain: it holds no secret"
         assert inputs == {
             "endpoint": "https://ops.example.com/hook",
             "authType": "bearer",
