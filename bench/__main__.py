@@ -1,0 +1,263 @@
+"""python -m bench [--quick] [--sizes 10,100,500] [--latencies 0,50] [--runs 3]
+
+For each N and API latency, in each run, side by side:
+- the real thing: `pulumi up` (create), a second `preview`, `up` after changing
+  every endpoint (update), `refresh`, `destroy` of N hooks, under the real CLI;
+- the floor: the same HTTP calls from a plain script on 4 workers, plus the
+  engine's fixed cost, the same operations on an empty stack.
+Prints a table, then a JSON summary as the last line. Exits 1 if any
+operation made other API calls than the targets allow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.floor import http_floor
+from bench.memory import ProviderMemory
+from bench.provider_cost import provider_seconds_per_hook
+from pulumi_webhooks.server.testing import ServerProcess
+from tests.project import STACK, Project, new_project
+from tests.support import CREDENTIAL_ARGS, PASSWORD, USER, Api
+
+PROGRAM = Path(__file__).with_name("program.py")
+
+
+@dataclass
+class Measure:
+    """One operation of one scenario in one run."""
+
+    operation: str
+    n: int
+    latency_ms: int
+    seconds: float
+    floor: float
+    calls: dict[str, int]
+    peak_mib: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float:
+        return self.seconds / self.floor if self.floor else float("nan")
+
+
+@contextmanager
+def api_server(latency_ms: int, directory: Path) -> Iterator[Api]:
+    directory.mkdir(parents=True, exist_ok=True)
+    process = ServerProcess(directory / "api.sqlite", [*CREDENTIAL_ARGS, "--latency-ms", str(latency_ms)])
+    process.start()
+    try:
+        yield Api(process)
+    finally:
+        process.stop()
+
+
+def hooks_project(root: Path, api: Api, count: int, secret_provider: bool = False) -> Project:
+    project = new_project(root, api, name="bench")
+    (project.dir / "__main__.py").write_text(PROGRAM.read_text())
+    project.config("count", str(count))
+    project.config("hookToken", "bench-token", secret=True)
+    if secret_provider:
+        project.config("secretProvider", "true")
+    return project
+
+
+@dataclass
+class Operations:
+    """The five operations of one project: (operation, seconds, API calls, provider peak MiB), and state sizes."""
+
+    timings: list[tuple[str, float, dict[str, int], float]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def run_operations(project: Project) -> Operations:
+    commands = {
+        "create": ("up", "--yes"),
+        "preview": ("preview", "--expect-no-changes"),
+        "update": ("up", "--yes"),
+        # Without --skip-preview, refresh reads every hook twice: once for its preview.
+        "refresh": ("refresh", "--yes", "--skip-preview"),
+        "destroy": ("destroy", "--yes"),
+    }
+    result = Operations()
+    for operation, command in commands.items():
+        if operation == "update":
+            project.config("suffix", "v2")
+        project.api.post("/_admin/reset-stats")
+        with ProviderMemory() as memory:
+            started = time.perf_counter()
+            project.pulumi(*command, "--stack", STACK)
+            seconds = time.perf_counter() - started
+        calls = {k: v for k, v in project.api.stats()["requests"].items() if v}
+        result.timings.append((operation, seconds, calls, memory.peak_kib / 1024))
+        if operation == "create":
+            result.state = state_sizes(project.pulumi("stack", "export", "--stack", STACK).output)
+    return result
+
+
+def state_sizes(export: str) -> dict[str, Any]:
+    """Bytes of state per hook (compact JSON), with and without the SDK's stack traces."""
+    hooks = [r for r in json.loads(export)["deployment"]["resources"] if "__provider" in r.get("inputs", {})]
+    if not hooks:
+        return {}
+
+    def size(resource: dict[str, Any]) -> int:
+        return len(json.dumps(resource, separators=(",", ":")).encode())
+
+    traceless = [{k: v for k, v in r.items() if k not in ("stackTrace", "sourcePosition")} for r in hooks]
+    return {
+        "state_bytes_per_hook": round(sum(map(size, hooks)) / len(hooks)),
+        "state_bytes_per_hook_without_stack_trace": round(sum(map(size, traceless)) / len(hooks)),
+        "export_bytes_per_hook": round(len(export.encode()) / len(hooks)),
+        "provider_chars": len(json.dumps(hooks[0]["inputs"]["__provider"])),
+    }
+
+
+def expected_calls(operation: str, n: int) -> dict[str, int]:
+    """The targets: one write per hook, one GET per hook on refresh, no call for unchanged hooks."""
+    login = {"POST /authtoken": 1}
+    return {
+        "create": {**login, "POST /webhooks": n, "GET /webhooks": 1},  # + one baseline listing per process
+        "preview": {},
+        "update": {**login, "PUT /webhooks/<id>": n},
+        "refresh": {**login, "GET /webhooks/<id>": n},
+        "destroy": {**login, "DELETE /webhooks/<id>": n},
+    }[operation]
+
+
+def scenario(n: int, latency_ms: int, root: Path, compare_secret_provider: bool) -> list[Measure]:
+    """One run of one (N, latency): floor and real operations side by side."""
+    with api_server(latency_ms, root / "floor") as api:
+        http = http_floor(api.url, USER, PASSWORD, n)
+    with api_server(latency_ms, root / "api") as api:
+        empty = {op: seconds for op, seconds, _, _ in run_operations(hooks_project(root / "empty", api, 0)).timings}
+        real = run_operations(hooks_project(root / "hooks", api, n))
+        measures = [
+            Measure(op, n, latency_ms, seconds, http[op] + empty[op], calls, peak)
+            for op, seconds, calls, peak in real.timings
+        ]
+        measures[0].extra = real.state
+        if compare_secret_provider:
+            secret = run_operations(hooks_project(root / "secret", api, n, secret_provider=True))
+            for (op, seconds, calls, peak), plain in zip(secret.timings, measures, strict=False):
+                measure = Measure(f"{op} (secret __provider)", n, latency_ms, seconds, plain.seconds, calls, peak)
+                if op == "create":
+                    measure.extra = secret.state
+                measures.append(measure)
+    return measures
+
+
+def summarize(runs: list[list[Measure]]) -> list[dict[str, Any]]:
+    """Median, min and max per (operation, N, latency) over the runs; ratios pair by pair."""
+    rows = []
+    for group in zip(*runs, strict=True):
+        first = group[0]
+        ratios = [m.ratio for m in group]
+        rows.append(
+            {
+                "operation": first.operation,
+                "n": first.n,
+                "latency_ms": first.latency_ms,
+                "seconds": round(statistics.median(m.seconds for m in group), 3),
+                "seconds_min": round(min(m.seconds for m in group), 3),
+                "seconds_max": round(max(m.seconds for m in group), 3),
+                "floor": round(statistics.median(m.floor for m in group), 3),
+                "ratio": round(statistics.median(ratios), 2),
+                "ratio_min": round(min(ratios), 2),
+                "ratio_max": round(max(ratios), 2),
+                "calls": first.calls,
+                "provider_peak_mib": round(max(m.peak_mib for m in group), 1),
+                **first.extra,
+            }
+        )
+    return rows
+
+
+def print_state_table(rows: list[dict[str, Any]]) -> None:
+    print("| scenario | N | latency | state per hook | without stack traces | export per hook | `__provider` |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        if "state_bytes_per_hook" in r:
+            print(
+                f"| {r['operation']} | {r['n']} | {r['latency_ms']} ms | {r['state_bytes_per_hook']} B "
+                f"| {r['state_bytes_per_hook_without_stack_trace']} B | {r['export_bytes_per_hook']} B "
+                f"| {r['provider_chars']} chars |"
+            )
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    print("| operation | N | latency | seconds (min-max) | floor | ratio (min-max) | API calls | provider peak |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        calls = ", ".join(f"{k} {v}" for k, v in sorted(r["calls"].items())) or "none"
+        print(
+            f"| {r['operation']} | {r['n']} | {r['latency_ms']} ms | {r['seconds']:.2f} "
+            f"({r['seconds_min']:.2f}-{r['seconds_max']:.2f}) | {r['floor']:.2f} | {r['ratio']:.2f} "
+            f"({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | {calls} | {r['provider_peak_mib']:.0f} MiB |"
+        )
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="N=10,100, one run: a few minutes")
+    parser.add_argument("--sizes", default="10,100,500", help="numbers of hooks (default 10,100,500)")
+    parser.add_argument("--latencies", default="0,50", help="API latencies in ms (default 0,50)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each scenario (default 3)")
+    parser.add_argument(
+        "--compare-secret-provider",
+        action="store_true",
+        help="also run each scenario with __provider stored as a secret (the SDK default)",
+    )
+    args = parser.parse_args(argv)
+    sizes = [10, 100] if args.quick else [int(s) for s in args.sizes.split(",")]
+    runs = 1 if args.quick else args.runs
+    latencies = [int(s) for s in args.latencies.split(",")]
+
+    rows: list[dict[str, Any]] = []
+    failures: list[str] = []
+    for latency in latencies:
+        for n in sizes:
+            per_run = []
+            for run in range(runs):
+                with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+                    started = time.perf_counter()
+                    per_run.append(scenario(n, latency, Path(tmp), args.compare_secret_provider))
+                    print(
+                        f"# N={n} latency={latency} ms run {run + 1}/{runs}: {time.perf_counter() - started:.0f} s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            for measure in per_run[-1]:
+                wanted = expected_calls(measure.operation.split(" (")[0], n)
+                if measure.calls != wanted:
+                    failures.append(f"{measure.operation} N={n}: API calls {measure.calls}, expected {wanted}")
+            rows.extend(summarize(per_run))
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, api_server(0, Path(tmp)) as api:
+        share = provider_seconds_per_hook(api.url, USER, PASSWORD, max(sizes))
+    print_table(rows)
+    print()
+    print_state_table(rows)
+    print()
+    print(
+        "provider code per hook, in-process at 0 ms (HTTP included):",
+        ", ".join(f"{op} {s * 1000:.2f} ms" for op, s in share.items()),
+    )
+    for failure in failures:
+        print(f"API-call target missed: {failure}", file=sys.stderr)
+    print(json.dumps({"results": rows, "provider_ms_per_hook": {k: round(v * 1000, 3) for k, v in share.items()}}))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
