@@ -23,6 +23,7 @@ from requests.adapters import HTTPAdapter
 
 from . import errors
 from .auth import TokenSource
+from .ratelimit import TokenBucket
 from .redact import Redactor
 from .retry import api_retry
 from .spec import WebhookSpec
@@ -48,6 +49,7 @@ class ClientSettings:
     max_retries: int = 5
     max_retry_seconds: float = 120.0
     backoff_factor: float = 0.5
+    max_requests_per_second: float | None = None
     credential_hint: str = "check the API credentials"
 
 
@@ -57,6 +59,8 @@ class WebhooksClient:
         self._base = settings.api_url.rstrip("/")
         self._redact = Redactor([settings.api_token, settings.password])
         self._local = threading.local()
+        rate = settings.max_requests_per_second
+        self._bucket = TokenBucket(rate) if rate else None
         if settings.api_token:
             self._tokens = TokenSource(static_token=settings.api_token)
         else:
@@ -174,7 +178,7 @@ class WebhooksClient:
         candidates = [
             webhook_id
             for item in self.list()
-            if (webhook_id := _extract_id(item)) is not None and webhook_id not in taken and _matches(item, body)
+            if (webhook_id := _extract_id(item)) is not None and webhook_id not in taken and looks_like(item, body)
         ]
         if len(candidates) == 1:
             return candidates[0]
@@ -195,10 +199,10 @@ class WebhooksClient:
         if session is None:
             s = self.settings
             session = requests.Session()
-            session.mount(self._base + "/", HTTPAdapter(max_retries=api_retry(s)))
+            session.mount(self._base + "/", HTTPAdapter(max_retries=api_retry(s, self._bucket)))
             session.mount(
                 self._base + "/authtoken",
-                HTTPAdapter(max_retries=api_retry(s, retry_post_on_any_status=True)),
+                HTTPAdapter(max_retries=api_retry(s, self._bucket, retry_post_on_any_status=True)),
             )
             session.headers["Accept"] = "application/json"
             self._local.session = session
@@ -208,6 +212,8 @@ class WebhooksClient:
         self, method: str, path: str, body: Any, headers: dict[str, str], secrets: Iterable[str | None]
     ) -> requests.Response:
         """One request with its urllib3 retries; transport failures become `Unreachable`."""
+        if self._bucket is not None:
+            self._bucket.acquire()
         started = time.monotonic()
         try:
             response = self._session().request(
@@ -344,7 +350,7 @@ def _extract_id(payload: Any) -> str | None:
     return None
 
 
-def _matches(item: dict[str, Any], body: dict[str, Any]) -> bool:
+def looks_like(item: dict[str, Any], body: dict[str, Any]) -> bool:
     """Whether a listed (masked) webhook could be the one `body` created."""
     if bool(item.get("isAlertHook")) != bool(body.get("isAlertHook")):
         return False

@@ -55,6 +55,7 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
     user_setting = setting("apiUserName", "API_USERNAME", connection)
     password_setting = setting("apiPassword", "API_PASSWORD", connection)
     timeout_setting = setting("timeoutSeconds", "TIMEOUT_SECONDS", connection)
+    rate_setting = setting("maxRequestsPerSecond", "MAX_REQUESTS_PER_SECOND", connection)
 
     def from_config(s: Setting) -> str | None:
         value = get(s.key)
@@ -101,15 +102,8 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
     else:
         hint = f"The API refused the login from {user_setting} and {password_setting}: check them"
 
-    timeout = 30.0
-    raw_timeout = lookup(timeout_setting)
-    if raw_timeout is not None:
-        try:
-            timeout = float(raw_timeout)
-        except ValueError:
-            timeout = -1.0
-        if not 0 < timeout <= 600:
-            raise ConfigError(f"{timeout_setting} must be a number of seconds between 0 and 600")
+    timeout = _number(lookup(timeout_setting), timeout_setting, "a number of seconds between 0 and 600", 600) or 30.0
+    rate = _number(lookup(rate_setting), rate_setting, "a number of requests per second between 0 and 10000", 10000)
 
     return ClientSettings(
         api_url=api_url,
@@ -117,5 +111,19 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
         user_name=None if token else user,
         password=None if token else password,
         read_timeout=timeout,
+        max_requests_per_second=rate,
         credential_hint=hint,
     )
+
+
+def _number(raw: str | None, where: Setting, what: str, highest: float) -> float | None:
+    """A positive number setting, or None when unset."""
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= highest:
+        raise ConfigError(f"{where} must be {what}")
+    return value

@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Self
 
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
+
+from .ratelimit import TokenBucket
 
 if TYPE_CHECKING:
     from .client import ClientSettings
@@ -15,37 +18,59 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class ApiRetry(Retry):
-    """urllib3's Retry with two additions the API needs.
+    """urllib3's Retry with the additions the API needs.
 
-    - A POST is retried on 429 only: the API refused it unprocessed. On a 5xx or
-      a read error a create may have committed, so the client resolves that
-      itself instead of blindly sending it again.
+    - A POST is retried on `post_statuses` only, by default 429: the API refused
+      it unprocessed. On a 5xx or a read error a create may have committed, so
+      the client resolves that itself instead of blindly sending it again.
     - Retries stop once `max_elapsed` seconds have passed since the first
       failure, whatever the counts say, so a deployment never hangs on them.
+    - With a shared `bucket`, a retry waits for its token like a first attempt,
+      and a Retry-After holds back every thread, not just the refused one.
     """
 
-    def __init__(self, *args: Any, max_elapsed: float = 120.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        max_elapsed: float = 120.0,
+        post_statuses: frozenset[int] = frozenset({429}),
+        bucket: TokenBucket | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.max_elapsed = max_elapsed
+        self.post_statuses = post_statuses
+        self.bucket = bucket
         self.deadline: float | None = None
 
     def new(self, **kwargs: Any) -> Self:
         retry = super().new(**kwargs)
         retry.max_elapsed = self.max_elapsed
+        retry.post_statuses = self.post_statuses
+        retry.bucket = self.bucket
         retry.deadline = self.deadline if self.deadline is not None else time.monotonic() + self.max_elapsed
         return retry
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if method.upper() == "POST":
-            return status_code == 429
+            return status_code in self.post_statuses
         return super().is_retry(method, status_code, has_retry_after)
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        if self.bucket is not None and response is not None:
+            retry_after = self.get_retry_after(response)
+            if retry_after:
+                self.bucket.hold(retry_after)
+        super().sleep(response)
+        if self.bucket is not None:
+            self.bucket.acquire()
 
     def is_exhausted(self) -> bool:
         out_of_time = self.deadline is not None and time.monotonic() >= self.deadline
         return out_of_time or super().is_exhausted()
 
 
-def api_retry(settings: ClientSettings, retry_post_on_any_status: bool = False) -> Retry:
+def api_retry(settings: ClientSettings, bucket: TokenBucket | None, retry_post_on_any_status: bool = False) -> Retry:
     """The policy for API calls; `retry_post_on_any_status` is for the idempotent login POST."""
     options: dict[str, Any] = dict(
         total=settings.max_retries,
@@ -62,6 +87,8 @@ def api_retry(settings: ClientSettings, retry_post_on_any_status: bool = False) 
         raise_on_status=False,
         raise_on_redirect=False,
     )
+    post_statuses = frozenset({429})
     if retry_post_on_any_status:
-        return Retry(allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"POST"}, **options)
-    return ApiRetry(max_elapsed=settings.max_retry_seconds, **options)
+        post_statuses = RETRY_STATUSES
+        options["allowed_methods"] = Retry.DEFAULT_ALLOWED_METHODS | {"POST"}
+    return ApiRetry(max_elapsed=settings.max_retry_seconds, post_statuses=post_statuses, bucket=bucket, **options)

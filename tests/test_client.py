@@ -236,3 +236,25 @@ def test_debug_log_has_no_secret(api: Api, caplog: pytest.LogCaptureFixture) -> 
     assert "POST /webhooks -> 201" in caplog.text
     for secret in (PASSWORD, HOOK_TOKEN):
         assert secret not in caplog.text
+
+
+@pytest.mark.parametrize("retry_after_format", ["seconds", "http-date"])
+def test_client_rate_limit_keeps_429s_near_zero(start_api: ApiFactory, retry_after_format: str) -> None:
+    api = start_api("--rate-limit", "10", "--retry-after-format", retry_after_format)
+    client = login_client(api, max_requests_per_second=10)
+    started = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: client.create(bearer(f"https://ops.example.com/{i}")), range(30)))
+    elapsed = time.monotonic() - started
+    assert len(api.webhooks()) == 30
+    assert api.stats()["status"].get("429", 0) <= 2
+    assert elapsed >= 1.5, "the client kept to about 10 requests per second"
+
+
+def test_retry_after_as_an_http_date_is_honoured(start_api: ApiFactory) -> None:
+    api = start_api("--rate-limit", "2", "--retry-after-format", "http-date")
+    client = login_client(api)
+    with ThreadPoolExecutor(4) as pool:
+        ids = list(pool.map(lambda i: client.create(bearer(f"https://ops.example.com/{i}")), range(8)))
+    assert len(set(ids)) == 8
+    assert api.stats()["status"].get("429", 0) > 0

@@ -8,7 +8,7 @@ import re
 import sys
 
 from .app import AppConfig
-from .faults import ID_FIELDS, FaultConfig
+from .faults import ID_FIELDS, RETRY_AFTER_FORMATS, FaultConfig
 from .serving import serve
 
 _ACCOUNT_PATTERN = re.compile(r"[A-Za-z0-9_.@-]+")
@@ -151,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="F",
         help="probability that a create commits, then the connection drops without a response",
     )
+    faults.add_argument(
+        "--retry-after-format",
+        choices=RETRY_AFTER_FORMATS,
+        default="seconds",
+        help="how a 429 states its Retry-After: seconds (default) or an HTTP date",
+    )
     faults.add_argument("--seed", type=int, help="seed of the random generator for faults")
     return parser
 
@@ -177,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             create_without_id=args.create_without_id,
             id_field=args.id_field,
             drop_create_response_rate=args.drop_create_response_rate,
+            retry_after_format=args.retry_after_format,
             seed=args.seed,
         ),
     )

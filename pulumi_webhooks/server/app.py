@@ -189,7 +189,7 @@ class WebhooksApp:
         self.faults.delay()
         retry_after = self.faults.rate_limited()
         if retry_after is not None:
-            raise ApiError(429, "Too many requests", {"Retry-After": str(retry_after)})
+            raise ApiError(429, "Too many requests", {"Retry-After": retry_after})
         injected = self.faults.injected_error()
         if injected is not None:
             raise ApiError(injected, "Injected server error")

@@ -6,6 +6,7 @@ choice, so a run with --seed is reproducible (for a given request order).
 
 from __future__ import annotations
 
+import email.utils
 import math
 import random
 import threading
@@ -13,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 ID_FIELDS = ("webhookId", "id", "_id", "hookId")
+RETRY_AFTER_FORMATS = ("seconds", "http-date")
 SERVER_ERRORS = (500, 502, 503, 504)
 
 
@@ -24,6 +26,7 @@ class FaultConfig:
     create_without_id: bool = False
     id_field: str = "webhookId"
     drop_create_response_rate: float = 0.0
+    retry_after_format: str = "seconds"
     seed: int | None = None
 
 
@@ -67,9 +70,14 @@ class Faults:
         if self.config.latency_ms > 0:
             time.sleep(self.config.latency_ms / 1000.0)
 
-    def rate_limited(self) -> int | None:
-        """Seconds for Retry-After when this request is over the limit, else None."""
-        return self._bucket.acquire() if self._bucket is not None else None
+    def rate_limited(self) -> str | None:
+        """The Retry-After value when this request is over the limit, else None."""
+        seconds = self._bucket.acquire() if self._bucket is not None else None
+        if seconds is None:
+            return None
+        if self.config.retry_after_format == "http-date":
+            return email.utils.formatdate(time.time() + seconds, usegmt=True)
+        return str(seconds)
 
     def injected_error(self) -> int | None:
         """A 5xx status to answer with instead of handling the request, or None."""
