@@ -1,4 +1,4 @@
-"""Command line of pulumi_webhooks: list, adopt and drift (see `--help`).
+"""Command line of pulumi_webhooks: list, adopt, drift and recover (see `--help`).
 
 The API URL and credentials come from the same environment variables as the
 provider's fallbacks: WEBHOOKS_API_URL, and WEBHOOKS_API_TOKEN or
@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from tqdm import tqdm
 
-from . import adopt, catalog, drift
+from . import adopt, catalog, drift, recover
 from .client import WebhooksClient
 from .config import client_settings
 from .errors import WebhooksError
@@ -80,6 +80,17 @@ def drift_command(args: argparse.Namespace) -> int:
     return DRIFT_FOUND if report.drifted else 0
 
 
+def recover_command(args: argparse.Namespace) -> int:
+    source = sys.stdin if args.state == "-" else open(args.state, encoding="utf-8")  # noqa: SIM115
+    with source:
+        export = json.load(source)
+    _, live = live_webhooks(args)
+    repaired, recovery = recover.repair(export, live)
+    json.dump(repaired, sys.stdout, indent=4)
+    print(recovery.summary(), file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pulumi_webhooks", description=__doc__.splitlines()[0])
     parser.add_argument("--connection", help="a named connection (reads WEBHOOKS_<NAME>_API_URL, ...)")
@@ -99,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     drifting.add_argument("catalog", help="catalog file (.yaml, .yml, .json or .toml)")
     drifting.set_defaults(run=drift_command)
+
+    recovering = commands.add_parser(
+        "recover",
+        help="after an interrupted `pulumi up`: resolve its pending creates in a `pulumi stack export` "
+        "(stdin to stdout, for `pulumi stack import`)",
+    )
+    recovering.add_argument("state", nargs="?", default="-", help="`pulumi stack export` output (default: stdin)")
+    recovering.set_defaults(run=recover_command)
     return parser
 
 

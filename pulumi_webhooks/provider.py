@@ -136,10 +136,13 @@ class WebhookProvider(ResourceProvider):
             "isAlertHook": bool(live.get("isAlertHook")),
             "userName": live.get("userName") or None,
         }
+        # Reads mask secrets: keep the value from state while the API says one is set,
+        # drop it when the API says none is. Props without webhookId are not our
+        # state but an import's inputs, which cannot vouch for the API's secret:
+        # dropping it makes the next `up` write the program's value.
+        ours = "webhookId" in props
         for key in spec.SECRET_FIELDS:
-            # Reads mask secrets: keep the value from state while the API says one is
-            # set; drop it when the API says none is.
-            refreshed[key] = props.get(key) if live.get(key) else None
+            refreshed[key] = props.get(key) if ours and live.get(key) else None
         inputs = {k: v for k, v in refreshed.items() if v is not None}
         return ReadResult(id_=id_, outs={"webhookId": id_, **refreshed}, inputs=inputs)
 

@@ -1,0 +1,78 @@
+"""Recovery after an interrupted deployment: pending creates that reached the API.
+
+A `pulumi up` killed mid-way leaves "pending creates" in state: webhooks whose
+create was sent but whose answer never reached the engine. Some exist in the
+API, orphaned, and the next `up` would create them again. `repair` matches
+each pending webhook create to a live webhook that no resource in state owns
+and turns it into a resource of the stack with that id; the pending creates
+that match nothing never reached the API and are dropped, so the next `up`
+creates them once.
+
+    pulumi cancel --yes      # a killed run leaves its lock behind (file backends)
+    pulumi stack export | python -m pulumi_webhooks recover | pulumi stack import
+    pulumi refresh --yes && pulumi up --yes
+
+(`pulumi refresh --import-pending-creates URN ID` would be the CLI's own way,
+but the engine of the pinned version drops those imports instead of reading
+them.)
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from .client import looks_like
+
+WEBHOOK_TYPE_SUFFIX = "webhooks:Webhook"
+PROVIDER_KEY = "__provider"
+
+
+@dataclass
+class Recovery:
+    imported: dict[str, str] = field(default_factory=dict)  # URN -> webhook id
+    never_created: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.imported)} interrupted create(s) had reached the API and are now in state; "
+            f"{len(self.never_created)} had not and were dropped, for the next `pulumi up` to create"
+        )
+
+
+def repair(export: dict[str, Any], live: list[dict[str, Any]]) -> tuple[dict[str, Any], Recovery]:
+    """A copy of a `pulumi stack export` with its pending webhook creates resolved."""
+    repaired = copy.deepcopy(export)
+    deployment = repaired.get("deployment", repaired)
+    resources = deployment.setdefault("resources", [])
+    owned = {str(r.get("id")) for r in resources if _is_webhook(r) and r.get("id")}
+    free = [w for w in live if str(w.get("webhookId")) not in owned]
+    recovery = Recovery()
+    remaining = []
+    for operation in deployment.get("pending_operations") or []:
+        resource = operation.get("resource", {})
+        if operation.get("type") != "creating" or not _is_webhook(resource):
+            remaining.append(operation)
+            continue
+        inputs = resource.get("inputs") or {}
+        match = next((w for w in free if looks_like(w, _plain(inputs))), None)
+        if match is None:
+            recovery.never_created.append(resource["urn"])
+            continue
+        free.remove(match)
+        webhook_id = str(match["webhookId"])
+        recovery.imported[resource["urn"]] = webhook_id
+        # The create that committed sent exactly these inputs: they are its outputs too.
+        resources.append({**resource, "id": webhook_id, "outputs": {**inputs, "webhookId": webhook_id}})
+    deployment["pending_operations"] = remaining
+    return repaired, recovery
+
+
+def _is_webhook(resource: dict[str, Any]) -> bool:
+    return str(resource.get("type", "")).endswith(WEBHOOK_TYPE_SUFFIX)
+
+
+def _plain(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inputs for matching: an encrypted secret still says that one is set."""
+    return {k: (True if isinstance(v, dict) else v) for k, v in inputs.items() if k != PROVIDER_KEY}
