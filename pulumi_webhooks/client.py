@@ -33,7 +33,7 @@ log = logging.getLogger("pulumi_webhooks.client")
 ID_KEYS = ("webhookId", "id", "_id", "hookId")
 # The fields a listed webhook can be matched on; secrets come back masked.
 MATCH_KEYS = ("endpoint", "authType", "isAlertHook", "userName")
-CREATE_ATTEMPTS = 3
+CREATE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)

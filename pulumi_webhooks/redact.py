@@ -7,6 +7,9 @@ import threading
 from collections.abc import Iterable
 
 REDACTED = "[redacted]"
+# Shorter values occur in ordinary words; blanking them would garble every message
+# without protecting anything a guess would not find.
+MIN_SECRET_LENGTH = 4
 
 # Secret-bearing shapes, whatever their value: JSON fields, query parameters and
 # the Authorization header. Known secret values are removed on top of these.
@@ -27,13 +30,13 @@ class Redactor:
 
     def add(self, *secrets: str | None) -> None:
         with self._lock:
-            self._secrets.update(s for s in secrets if s)
+            self._secrets.update(s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH)
 
     def __call__(self, text: str, extra: Iterable[str | None] = ()) -> str:
         for pattern in _PATTERNS:
             text = pattern.sub(lambda m: m.group(1) + _quote_like(m.group(0), m.group(1)), text)
         with self._lock:
-            secrets = self._secrets | {s for s in extra if s}
+            secrets = self._secrets | {s for s in extra if s and len(s) >= MIN_SECRET_LENGTH}
         # Longest first, so a secret that contains another is removed whole.
         for secret in sorted(secrets, key=len, reverse=True):
             text = text.replace(secret, REDACTED)

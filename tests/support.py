@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from pulumi_webhooks.server.testing import ServerProcess
 
@@ -35,8 +37,25 @@ class Api:
 
     _auth = {"Authorization": f"Bearer {STATIC_TOKEN}"}  # noqa: RUF012
 
+    def session(self) -> requests.Session:
+        """Authenticated as alice; retries the 5xx a fault knob injects before processing."""
+        session = requests.Session()
+        session.headers.update(self._auth)
+        retry = Retry(
+            total=10,
+            connect=3,
+            read=0,
+            status=10,
+            status_forcelist={500, 502, 503, 504},
+            allowed_methods=None,
+            backoff_factor=0.05,
+            raise_on_status=False,
+        )
+        session.mount("http://", HTTPAdapter(max_retries=retry))
+        return session
+
     def _get(self, path: str) -> Any:
-        response = requests.get(f"{self.url}{path}", headers=self._auth, timeout=10)
+        response = self.session().get(f"{self.url}{path}", timeout=10)
         response.raise_for_status()
         return response.json()
 
@@ -47,15 +66,10 @@ class Api:
         return self._get("/_admin/stats")
 
     def post(self, path: str, body: Any = None) -> requests.Response:
-        return requests.post(f"{self.url}{path}", json=body, headers=self._auth, timeout=10)
-
-    def session(self) -> requests.Session:
-        session = requests.Session()
-        session.headers.update(self._auth)
-        return session
+        return self.session().post(f"{self.url}{path}", json=body, timeout=10)
 
     def put(self, path: str, body: Any) -> requests.Response:
-        return requests.put(f"{self.url}{path}", json=body, headers=self._auth, timeout=10)
+        return self.session().put(f"{self.url}{path}", json=body, timeout=10)
 
     def log(self) -> str:
         return self.process.log_text()

@@ -1,0 +1,273 @@
+"""Fault campaigns under the real CLI: rate limits, 5xx, lost responses, slowness, kills,
+server restarts and concurrency. Each ends with the API matching the program exactly and a
+leak scan. Sizes are bounded for CI; CAMPAIGN_SCALE=N multiplies them (docs/reliability.md).
+Set RELIABILITY_REPORT=FILE to append each campaign's figures to FILE as JSON lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.leaks import assert_no_leaks
+from tests.project import PULUMI, STACK, Project, new_project
+from tests.support import PASSWORD, STATIC_TOKEN, USER, Api, ApiFactory
+
+pytestmark = pytest.mark.campaign
+SCALE = float(os.environ.get("CAMPAIGN_SCALE", "1"))
+TOKEN = "campaign-T0ken-9f3b"
+SECRETS = [TOKEN, PASSWORD, STATIC_TOKEN]
+PROGRAM = """
+suffix = config.get("suffix") or "v1"
+for i in range(config.require_int("count")):
+    Webhook(f"hook-{i:04d}", endpoint=f"https://campaign.example.com/{suffix}/{i}", auth_type="bearer",
+            token=config.require_secret("hookToken"))
+"""
+
+
+def size(n: int) -> int:
+    return max(1, int(n * SCALE))
+
+
+def hooks_project(tmp_path: Path, api: Api, count: int, name: str = "run") -> Project:
+    project = new_project(tmp_path / name, api)
+    project.program(PROGRAM)
+    project.config("count", str(count))
+    project.config("hookToken", TOKEN, secret=True)
+    return project
+
+
+def assert_api_matches(project: Project, count: int, suffix: str = "v1") -> dict[str, int]:
+    """The API holds exactly the program's hooks: none missing, none duplicated, none extra."""
+    endpoints = Counter(h["endpoint"] for h in project.api.webhooks())
+    wanted = {f"https://campaign.example.com/{suffix}/{i}" for i in range(count)}
+    duplicates = sum(n - 1 for n in endpoints.values() if n > 1)
+    missing = len(wanted - set(endpoints))
+    extra = len(set(endpoints) - wanted)
+    assert (duplicates, missing, extra) == (0, 0, 0), f"duplicates {duplicates}, missing {missing}, extra {extra}"
+    states = project.webhook_states()
+    assert len(states) == count, "state holds every hook, once"
+    return {"duplicates": duplicates, "missing": missing, "extra": extra}
+
+
+def converge(project: Project, *args: str) -> int:
+    """`pulumi up`, run again once if the engine itself gave up; returns the attempts made."""
+    if project.up(*args, check=False).ok:
+        return 1
+    project.up(*args)
+    return 2
+
+
+def report(campaign: str, **figures: Any) -> None:
+    print(f"\n{campaign}: {figures}")
+    path = os.environ.get("RELIABILITY_REPORT")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"campaign": campaign, "scale": SCALE, **figures}) + "\n")
+
+
+def statuses(api: Api) -> dict[str, int]:
+    return {k: int(v) for k, v in api.stats()["status"].items()}
+
+
+def test_1_rate_limits_with_and_without_the_client_side_limit(tmp_path: Path, start_api: ApiFactory) -> None:
+    count, rate = size(100), 20
+    runs = {}
+    for label, client_limit in (("no client limit", None), ("client limit = server rate", rate)):
+        api = start_api("--rate-limit", str(rate), "--retry-after-format", "http-date")
+        project = hooks_project(tmp_path, api, count, name=label.replace(" ", "-").replace("=", ""))
+        if client_limit:
+            project.config("webhooks:maxRequestsPerSecond", str(client_limit))
+        started = time.perf_counter()
+        attempts = converge(project)
+        seconds = time.perf_counter() - started
+        figures = assert_api_matches(project, count)
+        assert_no_leaks(project, SECRETS)
+        runs[label] = {"seconds": round(seconds, 1), "429s": statuses(api).get("429", 0), "attempts": attempts}
+        report(f"1 rate limit {rate}/s, {label}", hooks=count, **runs[label], **figures)
+    assert runs["no client limit"]["429s"] > 0, "the server did rate-limit"
+    assert runs["client limit = server rate"]["429s"] <= max(3, runs["no client limit"]["429s"] // 20)
+
+
+def test_2_server_errors_on_every_route_converge(tmp_path: Path, start_api: ApiFactory) -> None:
+    count = size(30)
+    api = start_api("--fail-rate", "0.2", "--seed", "11")
+    project = hooks_project(tmp_path, api, count)
+    attempts = {"up": converge(project)}
+    assert_api_matches(project, count)
+    project.config("suffix", "v2")
+    attempts["update"] = converge(project)
+    assert_api_matches(project, count, "v2")
+    attempts["refresh"] = 1 if project.refresh("--skip-preview", check=False).ok else 2
+    if attempts["refresh"] == 2:
+        project.refresh("--skip-preview")
+    assert_api_matches(project, count, "v2")
+    attempts["destroy"] = 1 if project.destroy(check=False).ok else 2
+    if attempts["destroy"] == 2:
+        project.destroy()
+    assert project.api.webhooks() == [] and project.webhook_states() == {}
+    assert_no_leaks(project, SECRETS)
+    injected = sum(n for code, n in statuses(api).items() if code.startswith("5"))
+    assert injected > 0
+    report("2 fail-rate 0.2", hooks=count, injected_5xx=injected, attempts=attempts, duplicates=0, missing=0)
+
+
+def test_3_lost_create_responses_make_no_duplicates(tmp_path: Path, start_api: ApiFactory) -> None:
+    count = size(50)
+    api = start_api("--drop-create-response-rate", "0.3", "--seed", "5")
+    project = hooks_project(tmp_path, api, count)
+    attempts = converge(project)
+    figures = assert_api_matches(project, count)
+    dropped = statuses(api).get("dropped", 0)
+    assert dropped > 0
+    assert_no_leaks(project, SECRETS)
+    report("3 drop-create-response 0.3", hooks=count, dropped_responses=dropped, attempts=attempts, **figures)
+
+
+def test_4_a_slow_api_fails_clearly_within_its_bound(tmp_path: Path, start_api: ApiFactory) -> None:
+    api = start_api("--latency-ms", "2500")
+    project = hooks_project(tmp_path, api, 2)
+    project.config("webhooks:timeoutSeconds", "0.5")
+    started = time.perf_counter()
+    run = project.up(check=False)
+    seconds = time.perf_counter() - started
+    assert not run.ok
+    assert re.search(r"(GET|POST|PUT|DELETE) /[\w/<>]+ failed \(no response\): timed out", run.output), run.output
+    assert "raise webhooks:timeoutSeconds" in run.output
+    assert seconds < 240, "bounded by timeouts and retry limits, never a hang"
+    assert_no_leaks(project, SECRETS)
+    report("4 latency 2500 ms, timeout 0.5 s", hooks=2, seconds=round(seconds, 1), outcome="clear timeout error")
+
+
+def interrupt_up(project: Project, sig: signal.Signals, after_hooks: int) -> None:
+    """Starts `pulumi up` and sends `sig` to its whole process group once enough hooks exist."""
+    process = subprocess.Popen(
+        [str(PULUMI), "up", "--yes", "--stack", STACK],
+        cwd=project.dir,
+        env=project.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while len(project.api.webhooks()) < after_hooks and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.killpg(process.pid, sig)
+    process.wait(timeout=120)
+    if sig == signal.SIGINT:
+        subprocess.run(["pkill", "-KILL", "-g", str(process.pid)], check=False)
+
+
+def recover(project: Project) -> str:
+    exported = project.pulumi("stack", "export", "--stack", STACK).output
+    env = {
+        **project.env,
+        "WEBHOOKS_API_URL": project.api.url,
+        "WEBHOOKS_API_USERNAME": USER,
+        "WEBHOOKS_API_PASSWORD": PASSWORD,
+    }
+    repaired = subprocess.run(
+        [sys.executable, "-m", "pulumi_webhooks", "recover"],
+        input=exported,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    subprocess.run(
+        [str(PULUMI), "stack", "import", "--stack", STACK],
+        input=repaired.stdout,
+        cwd=project.dir,
+        env=project.env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return repaired.stderr.strip()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_5_an_interrupted_up_recovers_with_no_orphan_and_no_duplicate(
+    tmp_path: Path, start_api: ApiFactory, sig: signal.Signals
+) -> None:
+    count = size(100)
+    api = start_api("--latency-ms", "100")
+    project = hooks_project(tmp_path, api, count)
+    interrupt_up(project, sig, after_hooks=count // 3)
+    on_api, in_state = len(api.webhooks()), len(project.webhook_states())
+    pending = len(project.export()["deployment"].get("pending_operations") or [])
+    project.pulumi("cancel", "--yes", "--stack", STACK, check=False)  # a killed run leaves its lock behind
+    summary = recover(project)
+    project.refresh("--skip-preview")
+    project.up()
+    figures = assert_api_matches(project, count)
+    assert_no_leaks(project, SECRETS)
+    report(
+        f"5 {sig.name} part way",
+        hooks=count,
+        on_api_at_kill=on_api,
+        in_state_at_kill=in_state,
+        pending_at_kill=pending,
+        recover=summary,
+        **figures,
+    )
+
+
+def test_6_a_server_restart_mid_run_loses_nothing(tmp_path: Path, start_api: ApiFactory) -> None:
+    count = size(60)
+    api = start_api("--latency-ms", "50")
+    port = api.url.rsplit(":", 1)[1]
+    project = hooks_project(tmp_path, api, count)
+    process = subprocess.Popen(
+        [str(PULUMI), "up", "--yes", "--stack", STACK],
+        cwd=project.dir,
+        env=project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    while len(api.webhooks()) < count // 3:
+        time.sleep(0.1)
+    before = len(api.webhooks())
+    api.process.stop()
+    time.sleep(2)
+    restarted = start_api("--latency-ms", "50", "--port", port, db=api.process.db_path)
+    project.api = restarted
+    output, _ = process.communicate(timeout=600)
+    first_ok = process.returncode == 0
+    attempts = 1 if first_ok else converge(project) + 1
+    figures = assert_api_matches(project, count)
+    assert_no_leaks(project, SECRETS)
+    assert "timed out" in output or first_ok or "could not reach the API" in output
+    report(
+        "6 server restart mid-up",
+        hooks=count,
+        on_api_at_restart=before,
+        first_run_ok=first_ok,
+        attempts=attempts,
+        **figures,
+    )
+
+
+def test_7_two_hundred_hooks_in_one_up_stay_consistent(tmp_path: Path, start_api: ApiFactory) -> None:
+    count = size(200)
+    api = start_api()
+    project = hooks_project(tmp_path, api, count)
+    project.up()
+    figures = assert_api_matches(project, count)
+    ids = [h["webhookId"] for h in api.webhooks()]
+    assert len(ids) == len(set(ids)) == count
+    assert_no_leaks(project, SECRETS)
+    report("7 200 hooks, default parallelism", hooks=count, **figures)

@@ -1,0 +1,92 @@
+"""Provider settings: every mistake names the config key and the variable and says what to do."""
+
+from __future__ import annotations
+
+import pytest
+
+from pulumi_webhooks.client import ClientSettings, WebhooksClient
+from pulumi_webhooks.config import client_settings
+from pulumi_webhooks.errors import ConfigError, Unauthorized, Unreachable
+from tests.support import USER, ApiFactory
+
+URL = {"webhooks:apiUrl": "https://api.example.com"}
+
+
+def settings(
+    config: dict[str, str], environ: dict[str, str] | None = None, connection: str | None = None
+) -> ClientSettings:
+    return client_settings(config.get, environ or {}, connection)
+
+
+@pytest.mark.parametrize(
+    ("config", "environ", "fragments"),
+    [
+        ({}, {}, ["webhooks:apiUrl", "WEBHOOKS_API_URL", "pulumi config set webhooks:apiUrl"]),
+        (
+            {"webhooks:apiUrl": "ftp://api.example.com"},
+            {},
+            ["webhooks:apiUrl (or WEBHOOKS_API_URL)", "http:// or https://"],
+        ),
+        ({"webhooks:apiUrl": "api.example.com"}, {}, ["must be an http:// or https:// URL with a host"]),
+        (URL, {}, ["no webhooks API credentials", "webhooks:apiToken (or WEBHOOKS_API_TOKEN)", "--secret"]),
+        (
+            {**URL, "webhooks:apiToken": "t", "webhooks:apiUserName": "u"},
+            {},
+            ["set either webhooks:apiToken", "not both"],
+        ),
+        ({**URL, "webhooks:apiUserName": "u"}, {}, ["webhooks:apiPassword (or WEBHOOKS_API_PASSWORD) is not set"]),
+        (
+            {**URL, "webhooks:apiToken": "t", "webhooks:timeoutSeconds": "soon"},
+            {},
+            ["webhooks:timeoutSeconds", "seconds"],
+        ),
+        (
+            {**URL, "webhooks:apiToken": "t"},
+            {"WEBHOOKS_MAX_REQUESTS_PER_SECOND": "-1"},
+            ["WEBHOOKS_MAX_REQUESTS_PER_SECOND"],
+        ),
+    ],
+)
+def test_mistakes_name_the_key_and_the_variable(
+    config: dict[str, str], environ: dict[str, str], fragments: list[str]
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        settings(config, environ)
+    for fragment in fragments:
+        assert fragment in str(raised.value)
+
+
+def test_stack_config_wins_over_the_environment_as_a_group() -> None:
+    chosen = settings(
+        {**URL, "webhooks:apiToken": "from-config"}, {"WEBHOOKS_API_USERNAME": "u", "WEBHOOKS_API_PASSWORD": "p"}
+    )
+    assert (chosen.api_token, chosen.user_name) == ("from-config", None)
+    from_env = settings(
+        {}, {"WEBHOOKS_API_URL": "http://127.0.0.1:1", "WEBHOOKS_API_USERNAME": "u", "WEBHOOKS_API_PASSWORD": "p"}
+    )
+    assert (from_env.user_name, from_env.password, from_env.api_token) == ("u", "p", None)
+
+
+def test_named_connections_read_their_own_keys() -> None:
+    chosen = settings(
+        {"webhooks:billing.apiUrl": "https://billing.example.com", "webhooks:billing.apiToken": "b"},
+        connection="billing",
+    )
+    assert chosen.api_url == "https://billing.example.com"
+    with pytest.raises(ConfigError, match="WEBHOOKS_BILLING_API_URL"):
+        settings(URL, connection="billing")
+
+
+def test_unreachable_host_is_named() -> None:
+    client = WebhooksClient(settings({"webhooks:apiUrl": "http://127.0.0.1:9", "webhooks:apiToken": "some-T0ken"}))
+    with pytest.raises(Unreachable, match=r"could not reach the API at http://127\.0\.0\.1:9"):
+        client.list()
+
+
+def test_an_expired_or_revoked_static_token_says_which_setting_to_fix(start_api: ApiFactory) -> None:
+    api = start_api("--api-token", f"{USER}=short-lived-T0ken")
+    client = WebhooksClient(settings({"webhooks:apiUrl": api.url, "webhooks:apiToken": "expired-T0ken"}))
+    with pytest.raises(Unauthorized) as raised:
+        client.list()
+    assert "The API refused the token from webhooks:apiToken (or WEBHOOKS_API_TOKEN): check it" in str(raised.value)
+    assert "expired-T0ken" not in str(raised.value)
