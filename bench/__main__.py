@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.floor import http_floor
-from bench.memory import ProviderMemory
+from bench.memory import ProviderProcesses
 from bench.provider_cost import provider_seconds_per_hook
 from pulumi_webhooks.server.testing import ServerProcess
 from tests.project import STACK, Project, new_project
@@ -44,6 +44,7 @@ class Measure:
     floor: float
     calls: dict[str, int]
     peak_mib: float = 0.0
+    provider_cpu: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -62,8 +63,13 @@ def api_server(latency_ms: int, directory: Path) -> Iterator[Api]:
         process.stop()
 
 
+ENGINE_ENV: dict[str, str] = {}
+"""Extra environment for every pulumi command of a run (--env), e.g. engine settings."""
+
+
 def hooks_project(root: Path, api: Api, count: int, secret_provider: bool = False) -> Project:
     project = new_project(root, api, name="bench")
+    project.env.update(ENGINE_ENV)
     (project.dir / "__main__.py").write_text(PROGRAM.read_text())
     project.config("count", str(count))
     project.config("hookToken", "bench-token", secret=True)
@@ -74,9 +80,10 @@ def hooks_project(root: Path, api: Api, count: int, secret_provider: bool = Fals
 
 @dataclass
 class Operations:
-    """The five operations of one project: (operation, seconds, API calls, provider peak MiB), and state sizes."""
+    """The five operations of one project: (operation, seconds, API calls, provider peak MiB,
+    provider CPU seconds), and state sizes."""
 
-    timings: list[tuple[str, float, dict[str, int], float]] = field(default_factory=list)
+    timings: list[tuple[str, float, dict[str, int], float, float]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
 
 
@@ -94,12 +101,12 @@ def run_operations(project: Project) -> Operations:
         if operation == "update":
             project.config("suffix", "v2")
         project.api.post("/_admin/reset-stats")
-        with ProviderMemory() as memory:
+        with ProviderProcesses() as provider:
             started = time.perf_counter()
             project.pulumi(*command, "--stack", STACK)
             seconds = time.perf_counter() - started
         calls = {k: v for k, v in project.api.stats()["requests"].items() if v}
-        result.timings.append((operation, seconds, calls, memory.peak_kib / 1024))
+        result.timings.append((operation, seconds, calls, provider.peak_kib / 1024, provider.cpu_seconds))
         if operation == "create":
             result.state = state_sizes(project.pulumi("stack", "export", "--stack", STACK).output)
     return result
@@ -140,17 +147,17 @@ def scenario(n: int, latency_ms: int, root: Path, compare_secret_provider: bool)
     with api_server(latency_ms, root / "floor") as api:
         http = http_floor(api.url, USER, PASSWORD, n)
     with api_server(latency_ms, root / "api") as api:
-        empty = {op: seconds for op, seconds, _, _ in run_operations(hooks_project(root / "empty", api, 0)).timings}
+        empty = {op: seconds for op, seconds, *_ in run_operations(hooks_project(root / "empty", api, 0)).timings}
         real = run_operations(hooks_project(root / "hooks", api, n))
         measures = [
-            Measure(op, n, latency_ms, seconds, http[op] + empty[op], calls, peak)
-            for op, seconds, calls, peak in real.timings
+            Measure(op, n, latency_ms, seconds, http[op] + empty[op], calls, peak, cpu)
+            for op, seconds, calls, peak, cpu in real.timings
         ]
         measures[0].extra = real.state
         if compare_secret_provider:
             secret = run_operations(hooks_project(root / "secret", api, n, secret_provider=True))
-            for (op, seconds, calls, peak), plain in zip(secret.timings, measures, strict=False):
-                measure = Measure(f"{op} (secret __provider)", n, latency_ms, seconds, plain.seconds, calls, peak)
+            for (op, seconds, calls, peak, cpu), plain in zip(secret.timings, measures, strict=False):
+                measure = Measure(f"{op} (secret __provider)", n, latency_ms, seconds, plain.seconds, calls, peak, cpu)
                 if op == "create":
                     measure.extra = secret.state
                 measures.append(measure)
@@ -177,6 +184,7 @@ def summarize(runs: list[list[Measure]]) -> list[dict[str, Any]]:
                 "ratio_max": round(max(ratios), 2),
                 "calls": first.calls,
                 "provider_peak_mib": round(max(m.peak_mib for m in group), 1),
+                "provider_cpu_seconds": round(statistics.median(m.provider_cpu for m in group), 2),
                 **first.extra,
             }
         )
@@ -196,14 +204,18 @@ def print_state_table(rows: list[dict[str, Any]]) -> None:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    print("| operation | N | latency | seconds (min-max) | floor | ratio (min-max) | API calls | provider peak |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| operation | N | latency | seconds (min-max) | floor | ratio (min-max) | API calls "
+        "| provider CPU | provider peak |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         calls = ", ".join(f"{k} {v}" for k, v in sorted(r["calls"].items())) or "none"
         print(
             f"| {r['operation']} | {r['n']} | {r['latency_ms']} ms | {r['seconds']:.2f} "
             f"({r['seconds_min']:.2f}-{r['seconds_max']:.2f}) | {r['floor']:.2f} | {r['ratio']:.2f} "
-            f"({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | {calls} | {r['provider_peak_mib']:.0f} MiB |"
+            f"({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | {calls} | {r['provider_cpu_seconds']:.2f} s "
+            f"| {r['provider_peak_mib']:.0f} MiB |"
         )
 
 
@@ -218,7 +230,15 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="also run each scenario with __provider stored as a secret (the SDK default)",
     )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment for every pulumi command, floor and real alike (repeatable)",
+    )
     args = parser.parse_args(argv)
+    ENGINE_ENV.update(item.split("=", 1) for item in args.env)
     sizes = [10, 100] if args.quick else [int(s) for s in args.sizes.split(",")]
     runs = 1 if args.quick else args.runs
     latencies = [int(s) for s in args.latencies.split(",")]

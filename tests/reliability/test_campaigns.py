@@ -164,8 +164,15 @@ def interrupt_up(project: Project, sig: signal.Signals, after_hooks: int) -> Non
         time.sleep(0.1)
     os.killpg(process.pid, sig)
     process.wait(timeout=120)
-    if sig == signal.SIGINT:
-        subprocess.run(["pkill", "-KILL", "-g", str(process.pid)], check=False)
+    # Plugins run in process groups of their own: a killed CLI leaves its provider behind.
+    marker = f"PULUMI_HOME={project.env['PULUMI_HOME']}".encode()
+    for proc in Path("/proc").iterdir():
+        try:
+            ours = proc.name.isdigit() and b"pulumi.dynamic" in (proc / "cmdline").read_bytes()
+            if ours and marker in (proc / "environ").read_bytes():
+                os.kill(int(proc.name), signal.SIGKILL)
+        except OSError:  # gone meanwhile
+            pass
 
 
 def recover(project: Project) -> str:
