@@ -85,7 +85,7 @@ def recover_command(args: argparse.Namespace) -> int:
     with source:
         export = json.load(source)
     _, live = live_webhooks(args)
-    repaired, recovery = recover.repair(export, live)
+    repaired, recovery = recover.repair(export, live, args.connection)
     json.dump(repaired, sys.stdout, indent=4)
     print(recovery.summary(), file=sys.stderr)
     return 0

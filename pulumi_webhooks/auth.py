@@ -8,10 +8,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from .errors import ServerError
+
 # Renew this long before the token's stated expiry (or a tenth of a short lifetime).
 RENEW_MARGIN_SECONDS = 60.0
-# Lifetime assumed when the API's answer does not say.
+# Lifetime assumed when the API's answer does not say; and the least one trusted, so
+# that an answer of "0" cannot make every call log in again.
 DEFAULT_LIFETIME_SECONDS = 300.0
+MIN_LIFETIME_SECONDS = 1.0
 
 Login = Callable[[], dict[str, Any]]
 """Performs POST /authtoken and returns its JSON body; raises on failure."""
@@ -56,8 +60,8 @@ class TokenSource:
         self.logins += 1
         token = body.get("token")
         if not isinstance(token, str) or not token:
-            raise ValueError("the API's /authtoken answer holds no token")
-        lifetime = _lifetime_seconds(body)
+            raise ServerError("POST", "/authtoken", 200, "the API's answer holds no token")
+        lifetime = max(_lifetime_seconds(body), MIN_LIFETIME_SECONDS)
         self._token = token
         self._renew_at = started + lifetime - min(RENEW_MARGIN_SECONDS, lifetime / 10)
 

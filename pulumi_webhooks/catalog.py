@@ -74,6 +74,11 @@ class Hook:
         """Stable identity in the catalog, and the basis of the resource name."""
         return f"{self.team}/{self.name}"
 
+    @property
+    def resource_suffix(self) -> str:
+        """The part of the Pulumi resource name after the fleet's name."""
+        return f"{self.team}-{self.name}"
+
     def secret_keys(self) -> list[str]:
         return [k for k in (self.password_secret, self.token_secret) if k]
 
@@ -119,6 +124,7 @@ def parse(data: Any, origin: str = "catalog") -> list[Hook]:
     raw_entries = list(_entries(data, origin, problems))
     hooks: list[Hook] = []
     seen: dict[str, str] = {}
+    suffixes: dict[str, str] = {}
     for where, defaults, raw in raw_entries:
         if isinstance(raw, Mapping):
             key = f"{raw.get('team', defaults.get('team'))}/{raw.get('name')}"
@@ -127,8 +133,17 @@ def parse(data: Any, origin: str = "catalog") -> list[Hook]:
                 continue
             seen[key] = where
         hook = _hook(where, defaults, raw, problems)
-        if hook is not None:
-            hooks.append(hook)
+        if hook is None:
+            continue
+        # Resource names join team and name with a dash, which names may contain too.
+        if hook.resource_suffix in suffixes:
+            problems.append(
+                f"{where}: name: team '{hook.team}' with name '{hook.name}' makes the same resource name "
+                f"as {suffixes[hook.resource_suffix]}: rename one of them"
+            )
+            continue
+        suffixes[hook.resource_suffix] = where
+        hooks.append(hook)
     if problems:
         raise CatalogError(problems)
     return hooks

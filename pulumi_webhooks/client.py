@@ -34,6 +34,9 @@ ID_KEYS = ("webhookId", "id", "_id", "hookId")
 # The fields a listed webhook can be matched on; secrets come back masked.
 MATCH_KEYS = ("endpoint", "authType", "isAlertHook", "userName")
 CREATE_ATTEMPTS = 5
+NOT_FOUND_HINT = "The webhook no longer exists in the API; run `pulumi refresh` to drop it from the stack's state"
+# How long a create of unknown outcome is looked for before it is sent again.
+SETTLE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -101,9 +104,10 @@ class WebhooksClient:
                             raise _created_without_trace()
                         return self._own(webhook_id)
                     outcome = f"HTTP {response.status_code}"
-                # The create may have committed: look before trying again.
+                # The create may have committed, or may still commit (a gateway's 504
+                # while the backend works on): look, for a while, before sending again.
                 log.info("create outcome unknown (%s); looking for the webhook before retrying", outcome)
-                found = self._find_created(body, baseline)
+                found = self._settle(body, baseline)
                 if found is not None:
                     return self._own(found)
                 if attempt < CREATE_ATTEMPTS:
@@ -113,7 +117,7 @@ class WebhooksClient:
                 "/webhooks",
                 None,
                 f"the create failed {CREATE_ATTEMPTS} times ({outcome})",
-                "No webhook was left behind; run the deployment again",
+                "No matching webhook was listed after the last attempt; run the deployment again",
             )
 
     def get(self, webhook_id: str) -> dict[str, Any] | None:
@@ -138,7 +142,13 @@ class WebhooksClient:
     def update(self, webhook_id: str, spec: WebhookSpec) -> None:
         path = _webhook_path(webhook_id)
         secrets = (spec.password, spec.token)
-        self._payload("PUT", path, self._send("PUT", path, spec.to_api(), secrets), secrets)
+        try:
+            self._payload("PUT", path, self._send("PUT", path, spec.to_api(), secrets), secrets)
+        except errors.ValidationFailed as failure:
+            # The API answers 400 both for a bad body and for a missing webhook.
+            if self.get(webhook_id) is None:
+                raise errors.NotFound("PUT", path, failure.status, failure.message, NOT_FOUND_HINT) from None
+            raise
 
     def delete(self, webhook_id: str) -> bool:
         """Delete the webhook; False if it was already gone."""
@@ -170,6 +180,31 @@ class WebhooksClient:
         with self._state_lock:
             self._owned_ids.add(webhook_id)
         return webhook_id
+
+    def _settle(self, body: dict[str, Any], baseline: set[str]) -> str | None:
+        """After an unknown outcome: the created webhook, looked for over `SETTLE_SECONDS`.
+
+        If the API cannot even be listed, nobody can tell whether the webhook
+        exists: that is an error that says how to find out, never a blind retry.
+        """
+        deadline = time.monotonic() + SETTLE_SECONDS
+        delay = 0.25
+        while True:
+            try:
+                found = self._find_created(body, baseline)
+            except (errors.Unreachable, errors.ServerError, errors.RateLimited) as failure:
+                raise errors.AmbiguousCreate(
+                    "POST",
+                    "/webhooks",
+                    None,
+                    f"the create's outcome is unknown and the webhooks cannot be listed ({failure.message})",
+                    "A webhook may have been created: check `python -m pulumi_webhooks list` and take it "
+                    "over with adopt_id, or delete it, before running the deployment again",
+                ) from None
+            if found is not None or time.monotonic() + delay > deadline:
+                return found
+            time.sleep(delay)
+            delay *= 2
 
     def _find_created(self, body: dict[str, Any], baseline: set[str]) -> str | None:
         """The id of the webhook this create made, found by listing and matching; None if none is listed."""
@@ -239,7 +274,7 @@ class WebhooksClient:
                 path,
                 None,
                 f"timed out (connect {s.connect_timeout:g}s, read {s.read_timeout:g}s) "
-                f"waiting for the API at {self._base}: {type(failure).__name__}",
+                f"waiting for the API at {self._base}",
                 "The API is slow or down; try again later, or raise webhooks:timeoutSeconds",
             ) from None
         log.debug(
@@ -290,14 +325,8 @@ class WebhooksClient:
             except ValueError:
                 return None
         message = self._server_message(response, secrets)
-        if status == 404 or (status == 400 and method == "PUT" and "not found" in message.lower()):
-            raise errors.NotFound(
-                method,
-                path,
-                status,
-                message,
-                "The webhook no longer exists in the API; run `pulumi refresh` to drop it from the stack's state",
-            )
+        if status == 404:
+            raise errors.NotFound(method, path, status, message, NOT_FOUND_HINT)
         if status in (401, 403):
             raise errors.Unauthorized(method, path, status, message, self.settings.credential_hint)
         if status == 429:

@@ -59,10 +59,11 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
 
     def from_config(s: Setting) -> str | None:
         value = get(s.key)
-        return str(value) if value not in (None, "") else None
+        return _clean(str(value), s) if value not in (None, "") else None
 
     def from_env(s: Setting) -> str | None:
-        return environ.get(s.variable) or None
+        value = environ.get(s.variable)
+        return _clean(value, s) if value else None
 
     def lookup(s: Setting) -> str | None:
         return from_config(s) or from_env(s)
@@ -77,6 +78,11 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
             f"{url_setting} must be an http:// or https:// URL with a host, such as https://api.example.com"
+        )
+    if "@" in parts.netloc:
+        raise ConfigError(
+            f"{url_setting} must not carry credentials (user:password@host): "
+            f"use {token_setting}, or {user_setting} and {password_setting}"
         )
 
     # Stack config wins over the environment as a whole, so a CI variable never
@@ -114,6 +120,14 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
         max_requests_per_second=rate,
         credential_hint=hint,
     )
+
+
+def _clean(value: str, where: Setting) -> str | None:
+    """The value without surrounding whitespace (a token read from a file ends in a newline)."""
+    value = value.strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigError(f"{where} contains a control character: set it again, without line breaks")
+    return value or None
 
 
 def _number(raw: str | None, where: Setting, what: str, highest: float) -> float | None:

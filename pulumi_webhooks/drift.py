@@ -58,9 +58,11 @@ def compare(hooks: Iterable[Hook], live: list[dict[str, Any]]) -> Report:
     for webhook in live:
         by_endpoint.setdefault(str(webhook.get("endpoint")), []).append(webhook)
     matched: set[str] = set()
-    for hook in hooks:
+    # Hooks pinned by adopt_id claim their webhooks before any endpoint match does.
+    for hook in sorted(hooks, key=lambda h: h.adopt_id is None):
         if hook.adopt_id is not None:
-            candidates = [by_id[hook.adopt_id]] if hook.adopt_id in by_id else []
+            pinned = by_id.get(hook.adopt_id)
+            candidates = [pinned] if pinned is not None and hook.adopt_id not in matched else []
         else:
             candidates = [w for w in by_endpoint.get(hook.endpoint, []) if str(w.get("webhookId")) not in matched]
         if not candidates:

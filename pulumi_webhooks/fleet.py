@@ -52,7 +52,7 @@ class WebhookFleet(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.hooks: dict[str, Webhook] = {
             hook.key: Webhook(
-                f"{name}-{hook.team}-{hook.name}",
+                f"{name}-{hook.resource_suffix}",
                 opts=child,
                 endpoint=hook.endpoint,
                 auth_type=hook.auth_type,

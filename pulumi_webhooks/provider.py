@@ -24,6 +24,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 from pulumi.output import Unknown
+from pulumi.runtime import rpc
 
 from . import spec
 from .client import WebhooksClient
@@ -33,7 +34,6 @@ from .errors import ConfigError, NotFound
 PROVIDER_KEY = "__provider"
 ADOPT_KEY = "adoptId"
 INPUT_KEYS = tuple(spec.API_NAMES[name] for name in spec.WebhookSpec.model_fields)
-UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
 
 
 class WebhookProvider(ResourceProvider):
@@ -97,7 +97,11 @@ class WebhookProvider(ResourceProvider):
         return CheckResult(props if failures else _normalized(props), failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        if _connection_of(olds.get(PROVIDER_KEY), self.connection) != self.connection:
+        old_provider = olds.get(PROVIDER_KEY)
+        moved = (
+            old_provider != news.get(PROVIDER_KEY) and connection_of(old_provider, self.connection) != self.connection
+        )
+        if moved:
             # Another account: the webhook must be made anew there.
             return DiffResult(changes=True, replaces=[PROVIDER_KEY], delete_before_replace=False)
         changed = [key for key in INPUT_KEYS if _differs(olds.get(key), news.get(key), key)]
@@ -156,7 +160,7 @@ class WebhookProvider(ResourceProvider):
 
 
 def _is_unknown(value: Any) -> bool:
-    return isinstance(value, Unknown) or value == UNKNOWN_SENTINEL
+    return isinstance(value, Unknown) or value == rpc.UNKNOWN
 
 
 def _inputs(props: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +192,7 @@ def _differs(old: Any, new: Any, key: str) -> bool:
     return (old or None) != (new or None)
 
 
-def _connection_of(serialized: Any, default: str | None) -> str | None:
+def connection_of(serialized: Any, default: str | None) -> str | None:
     """The connection name inside a serialized provider; `default` if it cannot be read."""
     if not isinstance(serialized, str):
         return default

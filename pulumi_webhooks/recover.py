@@ -10,7 +10,11 @@ creates them once.
 
     pulumi cancel --yes      # a killed run leaves its lock behind (file backends)
     pulumi stack export | python -m pulumi_webhooks recover | pulumi stack import
-    pulumi refresh --yes && pulumi up --yes
+    pulumi refresh --yes --skip-preview && pulumi up --yes
+
+(Only webhooks that no resource of the stack owns are matched, but a look-alike
+created outside the stack in the same account cannot be told apart: the
+summary lists every id taken, to check before `pulumi stack import`.
 
 (`pulumi refresh --import-pending-creates URN ID` would be the CLI's own way,
 but the engine of the pinned version drops those imports instead of reading
@@ -24,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .client import looks_like
+from .provider import connection_of
 
 WEBHOOK_TYPE_SUFFIX = "webhooks:Webhook"
 PROVIDER_KEY = "__provider"
@@ -35,24 +40,33 @@ class Recovery:
     never_created: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        taken = ", ".join(f"{urn.rsplit('::', 1)[-1]}={webhook_id}" for urn, webhook_id in self.imported.items())
         return (
-            f"{len(self.imported)} interrupted create(s) had reached the API and are now in state; "
-            f"{len(self.never_created)} had not and were dropped, for the next `pulumi up` to create"
+            f"{len(self.imported)} interrupted create(s) had reached the API and are now in state"
+            f"{f' ({taken})' if taken else ''}; {len(self.never_created)} had not and were dropped, "
+            "for the next `pulumi up` to create"
         )
 
 
-def repair(export: dict[str, Any], live: list[dict[str, Any]]) -> tuple[dict[str, Any], Recovery]:
-    """A copy of a `pulumi stack export` with its pending webhook creates resolved."""
+def repair(
+    export: dict[str, Any], live: list[dict[str, Any]], connection: str | None = None
+) -> tuple[dict[str, Any], Recovery]:
+    """A copy of a `pulumi stack export` with the pending webhook creates of `connection`
+    (whose account `live` lists) resolved; other connections' are left for their own run."""
     repaired = copy.deepcopy(export)
     deployment = repaired.get("deployment", repaired)
     resources = deployment.setdefault("resources", [])
-    owned = {str(r.get("id")) for r in resources if _is_webhook(r) and r.get("id")}
+
+    def ours(resource: dict[str, Any]) -> bool:
+        return _is_webhook(resource) and _connection(resource) == connection
+
+    owned = {str(r.get("id")) for r in resources if ours(r) and r.get("id")}
     free = [w for w in live if str(w.get("webhookId")) not in owned]
     recovery = Recovery()
     remaining = []
     for operation in deployment.get("pending_operations") or []:
         resource = operation.get("resource", {})
-        if operation.get("type") != "creating" or not _is_webhook(resource):
+        if operation.get("type") != "creating" or not ours(resource):
             remaining.append(operation)
             continue
         inputs = resource.get("inputs") or {}
@@ -71,6 +85,11 @@ def repair(export: dict[str, Any], live: list[dict[str, Any]]) -> tuple[dict[str
 
 def _is_webhook(resource: dict[str, Any]) -> bool:
     return str(resource.get("type", "")).endswith(WEBHOOK_TYPE_SUFFIX)
+
+
+def _connection(resource: dict[str, Any]) -> str | None:
+    serialized = (resource.get("inputs") or {}).get(PROVIDER_KEY)
+    return connection_of(serialized, default=None) if isinstance(serialized, str) else None
 
 
 def _plain(inputs: dict[str, Any]) -> dict[str, Any]:

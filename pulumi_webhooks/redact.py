@@ -37,9 +37,11 @@ class Redactor:
             text = pattern.sub(lambda m: m.group(1) + _quote_like(m.group(0), m.group(1)), text)
         with self._lock:
             secrets = self._secrets | {s for s in extra if s and len(s) >= MIN_SECRET_LENGTH}
-        # Longest first, so a secret that contains another is removed whole.
-        for secret in sorted(secrets, key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
+        # Longest first, so a secret that contains another is removed whole; also
+        # as Python would quote it in a repr, escapes and all.
+        forms = {form for secret in secrets for form in (secret, repr(secret)[1:-1])}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, REDACTED)
         return text
 
 

@@ -22,7 +22,8 @@ class ApiRetry(Retry):
 
     - A POST is retried on `post_statuses` only, by default 429: the API refused
       it unprocessed. On a 5xx or a read error a create may have committed, so
-      the client resolves that itself instead of blindly sending it again.
+      the client resolves that itself instead of blindly sending it again. (The
+      login POST, which is idempotent, is retried like a GET.)
     - Retries stop once `max_elapsed` seconds have passed since the first
       failure, whatever the counts say, so a deployment never hangs on them.
     - With a shared `bucket`, a retry waits for its token like a first attempt,

@@ -230,7 +230,7 @@ def _problems_from(error: ValidationError) -> list[Problem]:
     problems: dict[str, Problem] = {}
     for detail in error.errors(include_url=False, include_input=False, include_context=False):
         field = str(detail["loc"][0]) if detail["loc"] else ""
-        prop = API_NAMES.get(field, field)
+        prop = field if detail["type"] == "extra_forbidden" else API_NAMES.get(field, field)
         if detail["type"] == "webhook_rule":
             reason = detail["msg"]
         elif detail["type"] == "extra_forbidden":

@@ -146,3 +146,14 @@ def test_the_example_fleet_catalog_has_fifty_hooks_across_teams() -> None:
     assert len(hooks) >= 50
     assert len({h.team for h in hooks}) >= 5
     assert {h.auth_type for h in hooks} == {"none", "basic", "querystring", "authheader", "header", "bearer"}
+
+
+def test_team_and_name_that_join_into_the_same_resource_name_are_refused() -> None:
+    with pytest.raises(CatalogError) as raised:
+        catalog.parse(
+            [
+                {"team": "a-b", "name": "c", "endpoint": "https://x.example.com/1", "auth_type": "none"},
+                {"team": "a", "name": "b-c", "endpoint": "https://x.example.com/2", "auth_type": "none"},
+            ]
+        )
+    assert "makes the same resource name as catalog: [0] (c)" in str(raised.value)

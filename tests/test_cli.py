@@ -115,3 +115,32 @@ def test_a_bad_catalog_or_setting_exits_1_with_the_reason(api: Api, tmp_path: Pa
     )
     assert env_less.returncode == 1
     assert "WEBHOOKS_API_URL" in env_less.stderr
+
+
+def test_drift_gives_adopt_id_hooks_their_webhook_first(api: Api, tmp_path: Path) -> None:
+    ids = seed(api)
+    data = {
+        "teams": {
+            "pay": {
+                "hooks": [
+                    {
+                        "name": "by-endpoint",
+                        "endpoint": "https://pay.example.com/settlement",
+                        "auth_type": "bearer",
+                        "token_secret": "t",
+                    },
+                    {
+                        "name": "by-id",
+                        "endpoint": "https://pay.example.com/settlement",
+                        "auth_type": "bearer",
+                        "token_secret": "t",
+                        "adopt_id": ids[0],
+                    },
+                ]
+            }
+        }
+    }
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(data))
+    out = cli(api, "drift", str(tmp_path / "c.yaml")).stdout
+    assert "1 in sync, 0 changed, 1 missing, 2 extra" in out
+    assert "missing  pay/by-endpoint" in out

@@ -258,3 +258,30 @@ def test_retry_after_as_an_http_date_is_honoured(start_api: ApiFactory) -> None:
         ids = list(pool.map(lambda i: client.create(bearer(f"https://ops.example.com/{i}")), range(8)))
     assert len(set(ids)) == 8
     assert api.stats()["status"].get("429", 0) > 0
+
+
+def test_retry_after_is_waited_for(start_api: ApiFactory) -> None:
+    api = start_api("--rate-limit", "1")
+    client = login_client(api, backoff_factor=0.01)  # backoff alone would retry within milliseconds
+    client.list()  # login and the first list use up the burst
+    started = time.monotonic()
+    client.list()
+    client.list()
+    assert api.stats()["status"].get("429", 0) >= 1
+    assert time.monotonic() - started >= 1.0, "each 429 said Retry-After: 1"
+
+
+def test_a_5xx_after_the_commit_is_resolved_without_a_duplicate(start_api: ApiFactory) -> None:
+    api = start_api("--fail-after-commit-rate", "1")
+    client = login_client(api)
+    webhook_id = client.create(bearer())
+    assert [str(h["webhookId"]) for h in api.webhooks()] == [webhook_id]
+    assert api.stats()["requests"]["POST /webhooks"] == 1, "found by listing, not sent again"
+
+
+def test_an_unknown_outcome_that_cannot_be_listed_is_an_error_not_a_retry(start_api: ApiFactory) -> None:
+    api = start_api("--fail-after-commit-rate", "1", "--fail-rate", "1")  # every route fails from now on
+    client = login_client(api, max_retries=1, backoff_factor=0.01)
+    with pytest.raises(errors.ApiError):
+        client.create(bearer())
+    assert api.stats()["requests"].get("POST /webhooks", 0) <= 1

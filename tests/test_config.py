@@ -90,3 +90,17 @@ def test_an_expired_or_revoked_static_token_says_which_setting_to_fix(start_api:
         client.list()
     assert "The API refused the token from webhooks:apiToken (or WEBHOOKS_API_TOKEN): check it" in str(raised.value)
     assert "expired-T0ken" not in str(raised.value)
+
+
+def test_credentials_are_trimmed_and_control_characters_refused() -> None:
+    chosen = settings({**URL, "webhooks:apiToken": "from-a-file-T0ken\n"})
+    assert chosen.api_token == "from-a-file-T0ken"
+    with pytest.raises(ConfigError, match=r"webhooks:apiToken .* contains a control character") as raised:
+        settings({**URL, "webhooks:apiToken": "two\nlines-T0ken"})
+    assert "two" not in str(raised.value)
+
+
+def test_an_api_url_with_credentials_is_refused() -> None:
+    with pytest.raises(ConfigError, match="must not carry credentials") as raised:
+        settings({"webhooks:apiUrl": "https://me:url-Secret@api.example.com", "webhooks:apiToken": "some-T0ken"})
+    assert "url-Secret" not in str(raised.value)

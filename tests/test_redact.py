@@ -27,3 +27,8 @@ def test_secrets_added_later_are_redacted_too() -> None:
     redact = Redactor()
     redact.add("late-Secret-42", None, "")
     assert redact("saw late-Secret-42") == f"saw {REDACTED}"
+
+
+def test_secrets_quoted_as_python_would_are_blanked_too() -> None:
+    redact = Redactor(["tab\tT0ken"])
+    assert "tab" not in redact("Invalid header value b'Bearer tab\\tT0ken'")

@@ -152,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="probability that a create commits, then the connection drops without a response",
     )
     faults.add_argument(
+        "--fail-after-commit-rate",
+        type=_probability,
+        default=0.0,
+        metavar="F",
+        help="probability that a create commits, then answers 500 (like a gateway timing out)",
+    )
+    faults.add_argument(
         "--retry-after-format",
         choices=RETRY_AFTER_FORMATS,
         default="seconds",
@@ -183,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             create_without_id=args.create_without_id,
             id_field=args.id_field,
             drop_create_response_rate=args.drop_create_response_rate,
+            fail_after_commit_rate=args.fail_after_commit_rate,
             retry_after_format=args.retry_after_format,
             seed=args.seed,
         ),

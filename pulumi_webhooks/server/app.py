@@ -255,8 +255,10 @@ class WebhooksApp:
         fields = _validated(self._json_body(request))
         assert exchange.account is not None
         new_id = self.store.create(exchange.account, fields)
-        # The webhook is committed either way: that is the point of this fault.
+        # The webhook is committed either way: that is the point of these faults.
         exchange.drop_connection = self.faults.drop_create_response()
+        if self.faults.fail_after_commit():
+            raise ApiError(500, "Injected server error after commit")
         body: dict[str, Any] = {"message": "Webhook created successfully"}
         if not self.config.faults.create_without_id:
             body[self.config.faults.id_field] = new_id

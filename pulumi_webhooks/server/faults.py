@@ -26,6 +26,7 @@ class FaultConfig:
     create_without_id: bool = False
     id_field: str = "webhookId"
     drop_create_response_rate: float = 0.0
+    fail_after_commit_rate: float = 0.0
     retry_after_format: str = "seconds"
     seed: int | None = None
 
@@ -88,3 +89,6 @@ class Faults:
 
     def drop_create_response(self) -> bool:
         return self._chance(self.config.drop_create_response_rate)
+
+    def fail_after_commit(self) -> bool:
+        return self._chance(self.config.fail_after_commit_rate)

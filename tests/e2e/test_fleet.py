@@ -131,26 +131,13 @@ def test_existing_hooks_are_adopted_with_no_create_and_no_delete(project: Projec
     project.preview("--expect-no-changes")
 
 
+PAGER = {"name": "pager", "endpoint": "https://ops.example.com/p", "auth_type": "bearer", "token_secret": "unsetKey"}
+
+
 def test_catalog_errors_fail_preview_all_at_once_before_any_api_call(project: Project) -> None:
-    write_catalog(
-        project,
-        {
-            "teams": {
-                "ops": {
-                    "hooks": [
-                        {
-                            "name": "pager",
-                            "endpoint": "https://ops.example.com/p",
-                            "auth_type": "bearer",
-                            "token_secret": "unsetKey",
-                        },
-                        {"name": "status", "endpoint": "nope", "auth_type": "none"},
-                        {"name": "audit", "endpoint": "https://ops.example.com/a", "auth_type": "basic"},
-                    ]
-                }
-            }
-        },
-    )
+    status = {"name": "status", "endpoint": "nope", "auth_type": "none"}
+    audit = {"name": "audit", "endpoint": "https://ops.example.com/a", "auth_type": "basic"}
+    write_catalog(project, {"teams": {"ops": {"hooks": [PAGER, status, audit]}}})
     project.program(FLEET_PROGRAM)
     run = project.preview(check=False)
     assert not run.ok
@@ -162,23 +149,7 @@ def test_catalog_errors_fail_preview_all_at_once_before_any_api_call(project: Pr
         assert fragment in run.output, run.output
     assert project.api.stats()["requests"] == {}
 
-    write_catalog(
-        project,
-        {
-            "teams": {
-                "ops": {
-                    "hooks": [
-                        {
-                            "name": "pager",
-                            "endpoint": "https://ops.example.com/p",
-                            "auth_type": "bearer",
-                            "token_secret": "unsetKey",
-                        },
-                    ]
-                }
-            }
-        },
-    )
+    write_catalog(project, {"teams": {"ops": {"hooks": [PAGER]}}})
     run = project.preview(check=False)
     assert not run.ok
     assert "secret key 'unsetKey' is not set: run `pulumi config set --secret unsetKey ...`" in run.output

@@ -1,0 +1,74 @@
+"""recover.repair on stack exports: which interrupted creates become resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi.dynamic.dynamic import serialize_provider
+
+from pulumi_webhooks import WebhookProvider
+from pulumi_webhooks.recover import repair
+
+TYPE = "pulumi-python:dynamic/webhooks:Webhook"
+DEFAULT = serialize_provider(WebhookProvider())
+BILLING = serialize_provider(WebhookProvider("billing"))
+SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:abc"}
+
+
+def resource(name: str, endpoint: str, provider: str = DEFAULT, **extra: Any) -> dict[str, Any]:
+    inputs = {"__provider": provider, "endpoint": endpoint, "authType": "bearer", "isAlertHook": False, "token": SECRET}
+    return {"urn": f"urn:pulumi:dev::p::{TYPE}::{name}", "type": TYPE, "custom": True, "inputs": inputs, **extra}
+
+
+def live(webhook_id: int, endpoint: str, token: bool = True) -> dict[str, Any]:
+    return {
+        "webhookId": webhook_id,
+        "endpoint": endpoint,
+        "authType": "bearer",
+        "isAlertHook": False,
+        "userName": None,
+        "password": None,
+        "token": "********" if token else None,
+    }
+
+
+def test_creates_that_reached_the_api_become_resources_and_the_rest_are_dropped() -> None:
+    export = {
+        "deployment": {
+            "resources": [resource("a", "https://x/a", id="1", outputs={})],
+            "pending_operations": [
+                {"type": "creating", "resource": resource("b", "https://x/b")},
+                {"type": "creating", "resource": resource("c", "https://x/c")},
+                {"type": "updating", "resource": resource("a", "https://x/a")},
+            ],
+        }
+    }
+    # Webhook 1 is owned by "a"; 2 is the orphan of "b"; 3 looks like "b" but has no token.
+    repaired, recovery = repair(
+        export, [live(1, "https://x/a"), live(3, "https://x/b", token=False), live(2, "https://x/b")]
+    )
+    assert recovery.imported == {f"urn:pulumi:dev::p::{TYPE}::b": "2"}
+    assert recovery.never_created == [f"urn:pulumi:dev::p::{TYPE}::c"]
+    resources = repaired["deployment"]["resources"]
+    added = resources[-1]
+    assert (added["id"], added["outputs"]["webhookId"], added["outputs"]["token"]) == ("2", "2", SECRET)
+    assert [op["type"] for op in repaired["deployment"]["pending_operations"]] == ["updating"]
+    assert export["deployment"]["pending_operations"][0]["type"] == "creating", "the input is not modified"
+    assert "b=2" in recovery.summary()
+
+
+def test_only_the_given_connection_is_resolved() -> None:
+    export = {
+        "deployment": {
+            "resources": [],
+            "pending_operations": [
+                {"type": "creating", "resource": resource("default", "https://x/a")},
+                {"type": "creating", "resource": resource("billing", "https://x/a", provider=BILLING)},
+            ],
+        }
+    }
+    repaired, recovery = repair(export, [live(7, "https://x/a")], connection="billing")
+    assert recovery.imported == {f"urn:pulumi:dev::p::{TYPE}::billing": "7"}
+    assert [op["resource"]["urn"].rsplit("::", 1)[1] for op in repaired["deployment"]["pending_operations"]] == [
+        "default"
+    ]
