@@ -277,13 +277,9 @@ class WebhooksClient:
                 f"waiting for the API at {self._base}",
                 "The API is slow or down; try again later, or raise webhooks:timeoutSeconds",
             ) from None
-        log.debug(
-            "%s %s -> %s in %.0f ms",
-            method,
-            self._redact(path),
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-        )
+        if log.isEnabledFor(logging.DEBUG):  # redaction is not free: only when someone listens
+            elapsed_ms = (time.monotonic() - started) * 1000
+            log.debug("%s %s -> %s in %.0f ms", method, self._redact(path), response.status_code, elapsed_ms)
         return response
 
     def _send(self, method: str, path: str, body: Any = None, secrets: Iterable[str | None] = ()) -> requests.Response:
@@ -356,7 +352,8 @@ class WebhooksClient:
             message = json.dumps(payload, sort_keys=True)
         else:
             message = text or response.reason or "no message"
-        return self._redact(message[:500], secrets)
+        # Redact before shortening: a secret cut in half would no longer be recognised.
+        return self._redact(message, secrets)[:500]
 
 
 def _created_without_trace() -> errors.AmbiguousCreate:

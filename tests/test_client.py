@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
 from pulumi_webhooks import errors
 from pulumi_webhooks.client import ClientSettings, WebhooksClient
@@ -294,3 +296,13 @@ def test_an_unknown_outcome_that_cannot_be_listed_is_an_error_not_a_retry(start_
     assert "A webhook may have been created" in str(raised.value)
     assert "adopt_id" in str(raised.value)
     assert len(api.stored_secrets()) == 1, "sent once, never blindly again"
+
+
+def test_a_long_server_message_is_redacted_before_it_is_shortened() -> None:
+    client = WebhooksClient(ClientSettings(api_url="http://127.0.0.1:9", api_token=STATIC_TOKEN))
+    response = requests.Response()
+    response.status_code = 400
+    response._content = json.dumps({"message": "x" * 490 + f" echoed {HOOK_TOKEN} back"}).encode()
+    message = client._server_message(response, [HOOK_TOKEN])
+    assert len(message) <= 500
+    assert HOOK_TOKEN[:8] not in message, "no half of the secret survives the cut"
