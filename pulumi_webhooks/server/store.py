@@ -113,17 +113,7 @@ class Store:
                 "INSERT INTO webhooks (account, is_alert_hook, endpoint, auth_type,"
                 " user_name, password, token, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    account,
-                    int(fields.is_alert_hook),
-                    fields.endpoint,
-                    fields.auth_type,
-                    fields.user_name,
-                    fields.password,
-                    fields.token,
-                    now,
-                    now,
-                ),
+                (account, *_values(fields), now, now),
             )
             new_id = cursor.lastrowid
         assert new_id is not None
@@ -151,17 +141,7 @@ class Store:
                 "UPDATE webhooks SET is_alert_hook = ?, endpoint = ?, auth_type = ?,"
                 " user_name = ?, password = ?, token = ?, updated_at = ?"
                 " WHERE id = ? AND account = ?",
-                (
-                    int(fields.is_alert_hook),
-                    fields.endpoint,
-                    fields.auth_type,
-                    fields.user_name,
-                    fields.password,
-                    fields.token,
-                    _now(),
-                    webhook_id,
-                    account,
-                ),
+                (*_values(fields), _now(), webhook_id, account),
             )
             return cursor.rowcount > 0
 
@@ -169,3 +149,15 @@ class Store:
         with self._lock:
             cursor = self._conn.execute("DELETE FROM webhooks WHERE id = ? AND account = ?", (webhook_id, account))
             return cursor.rowcount > 0
+
+
+def _values(fields: WebhookFields) -> tuple[int, str, str, str | None, str | None, str | None]:
+    """The writable columns, in the order the INSERT and UPDATE name them."""
+    return (
+        int(fields.is_alert_hook),
+        fields.endpoint,
+        fields.auth_type,
+        fields.user_name,
+        fields.password,
+        fields.token,
+    )
