@@ -39,7 +39,7 @@ class WebhookFleet(pulumi.ComponentResource):
     ) -> None:
         hooks = catalog.load(source)
         config = config or pulumi.Config()
-        missing = sorted({key for hook in hooks for key in hook.secret_keys() if config.get(key) is None})
+        missing = sorted({key for hook in hooks for key in hook.secret_keys() if config.get_secret(key) is None})
         if missing:
             raise catalog.CatalogError(
                 [
