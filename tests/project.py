@@ -1,4 +1,4 @@
-"""A throwaway Pulumi project driven by the real Pulumi CLI (`scripts/pulumi`).
+"""A throwaway Pulumi project driven by plain `pulumi`: the real CLI and its Python language host.
 
 Used by the end-to-end tests and the benchmark: each project has its own
 directory, file backend, passphrase secrets provider and stack, configured
@@ -7,6 +7,7 @@ for one local API server.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -19,10 +20,27 @@ from typing import Any
 from tests.support import PASSWORD, USER, Api
 
 REPO = Path(__file__).resolve().parents[1]
-PULUMI = REPO / "scripts" / "pulumi"
 STACK = "e2e"
 PASSPHRASE = "e2e-passphrase-not-a-secret-of-interest"
 COMMAND_TIMEOUT = 900
+
+
+@functools.cache
+def pulumi_bin() -> Path:
+    """The directory of the pinned CLI and its language host (built once, then cached)."""
+    installed = subprocess.run(
+        [REPO / "scripts" / "install-pulumi"], check=True, capture_output=True, text=True, timeout=3000
+    )
+    return Path(installed.stdout.strip().splitlines()[-1])
+
+
+def pulumi_command() -> str:
+    return str(pulumi_bin() / "pulumi")
+
+
+def project_yaml(name: str) -> str:
+    """A Python project's Pulumi.yaml that runs its program in this test run's virtual environment."""
+    return f"name: {name}\nruntime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: {sys.prefix}\n"
 
 
 @dataclass
@@ -55,7 +73,7 @@ class Project:
 
     def pulumi(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> Run:
         completed = subprocess.run(
-            [str(PULUMI), *args],
+            [pulumi_command(), *args],
             cwd=self.dir,
             env={**self.env, **(env or {})},
             stdout=subprocess.PIPE,
@@ -101,14 +119,16 @@ def new_project(root: Path, api: Api, name: str = "e2e") -> Project:
     """A project in `root`/project with stack `e2e`, configured for `api` as alice."""
     work = root / "project"
     work.mkdir(parents=True)
-    (work / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n")
+    (work / "Pulumi.yaml").write_text(project_yaml(name))
     (root / "state").mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOKS_", "PULUMI_"))}
     env.update(
+        PATH=f"{pulumi_bin()}{os.pathsep}{env.get('PATH', '')}",
+        PULUMI_SKIP_UPDATE_CHECK="true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
         PULUMI_HOME=str(root / "pulumi-home"),
         PULUMI_BACKEND_URL=f"file://{root / 'state'}",
         PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
-        PULUMI_RUNTIME_VIRTUALENV=sys.prefix,
     )
     project = Project(work, api, env)
     project.pulumi("stack", "init", STACK)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.project import REPO, Project, new_project
+from tests.project import Project, new_project, pulumi_bin
 from tests.support import ApiFactory
 
 
 @pytest.fixture(scope="session", autouse=True)
 def pulumi_cli() -> None:
-    """Builds or finds the pinned CLI once (seconds when cached)."""
-    subprocess.run([REPO / "scripts" / "install-pulumi"], check=True, capture_output=True, timeout=3000)
+    """Builds or finds the pinned CLI and its language host once (milliseconds when cached)."""
+    pulumi_bin()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.leaks import assert_no_leaks
-from tests.project import PULUMI, STACK, Project, Run, new_project
+from tests.project import STACK, Project, Run, new_project, pulumi_command
 from tests.support import PASSWORD, STATIC_TOKEN, USER, Api, ApiFactory
 
 pytestmark = pytest.mark.campaign
@@ -153,7 +153,7 @@ def start_up(project: Project, output: Path) -> subprocess.Popen[bytes]:
     """`pulumi up` in the background, in a process group of its own, printing to `output`."""
     with output.open("wb") as sink:
         return subprocess.Popen(
-            [str(PULUMI), "up", "--yes", "--stack", STACK],
+            [pulumi_command(), "up", "--yes", "--stack", STACK],
             cwd=project.dir,
             env=project.env,
             stdout=sink,
@@ -212,7 +212,7 @@ def recover(project: Project) -> str:
         timeout=60,
     )
     subprocess.run(
-        [str(PULUMI), "stack", "import", "--stack", STACK],
+        [pulumi_command(), "stack", "import", "--stack", STACK],
         input=repaired.stdout,
         cwd=project.dir,
         env=project.env,
