@@ -75,6 +75,7 @@ class WebhooksClient:
         self._state_lock = threading.Lock()
         self._baseline_lock = threading.Lock()
         self._create_locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._refused: errors.Unauthorized | None = None  # the API's answer to these credentials
 
     @property
     def logins(self) -> int:
@@ -283,17 +284,34 @@ class WebhooksClient:
         return response
 
     def _send(self, method: str, path: str, body: Any = None, secrets: Iterable[str | None] = ()) -> requests.Response:
-        """An authenticated request; a 401 renews a fetched token once and retries."""
-        token = self._tokens.current()
-        response = self._http(method, path, body, {"Authorization": f"Bearer {token}"}, secrets)
-        if response.status_code == 401 and self._tokens.renewable:
-            log.info("the API refused the token; renewing it once")
-            self._tokens.invalidate(token)
+        """An authenticated request; a 401 renews a fetched token once and retries.
+
+        Once the API has refused the credentials themselves (the login, or a fresh
+        or static token), every later call fails at once with the same message:
+        a deployment of hundreds of hooks asks the API once, not once per hook.
+        """
+        if self._refused is not None:
+            raise self._refused.repeated()
+        try:
             token = self._tokens.current()
             response = self._http(method, path, body, {"Authorization": f"Bearer {token}"}, secrets)
+            if response.status_code == 401 and self._tokens.renewable:
+                log.info("the API refused the token; renewing it once")
+                self._tokens.invalidate(token)
+                token = self._tokens.current()
+                response = self._http(method, path, body, {"Authorization": f"Bearer {token}"}, secrets)
+        except errors.Unauthorized as refused:  # the login itself was refused
+            self._refused = refused
+            raise
+        if response.status_code == 401:
+            message = self._server_message(response, secrets)
+            self._refused = errors.Unauthorized(method, path, 401, message, self.settings.credential_hint)
+            raise self._refused
         return response
 
     def _login(self) -> dict[str, Any]:
+        if self._refused is not None:  # logins run one at a time: only the first is sent
+            raise self._refused.repeated()
         credentials = {"userName": self.settings.user_name, "password": self.settings.password}
         response = self._http("POST", "/authtoken", credentials, {}, ())
         if response.status_code in (400, 401, 403, 404):

@@ -104,9 +104,12 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
             f"or {user_setting} and {password_setting}"
         )
     if token:
-        hint = f"The API refused the token from {token_setting}: check it"
+        hint = (
+            f"The API refused the token from {token_setting}: set a valid one "
+            f"(`pulumi config set --secret {token_setting.key} ...`)"
+        )
     else:
-        hint = f"The API refused the login from {user_setting} and {password_setting}: check them"
+        hint = f"The API refused the login of {user_setting} with {password_setting}: check both"
 
     timeout = _number(lookup(timeout_setting), timeout_setting, "a number of seconds between 0 and 600", 600) or 30.0
     rate = _number(lookup(rate_setting), rate_setting, "a number of requests per second between 0 and 10000", 10000)

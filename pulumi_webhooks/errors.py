@@ -36,6 +36,16 @@ class NotFound(ApiError):
 class Unauthorized(ApiError):
     """The API refused the credentials (401/403)."""
 
+    def repeated(self) -> Unauthorized:
+        """The same failure for a later call that was not sent, since its answer is known."""
+        return Unauthorized(
+            self.method,
+            self.path,
+            self.status,
+            self.message,
+            f"{self.hint} (not sent again: the API refused these credentials earlier in this run)",
+        )
+
 
 class RateLimited(ApiError):
     """The API kept answering 429 after every allowed retry."""

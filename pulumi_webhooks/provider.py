@@ -30,6 +30,7 @@ from . import spec
 from .client import WebhooksClient
 from .config import check_connection_name, client_settings
 from .errors import ConfigError, NotFound
+from .servicer import show_expected_errors_plainly
 
 PROVIDER_KEY = "__provider"
 ADOPT_KEY = "adoptId"
@@ -62,6 +63,7 @@ class WebhookProvider(ResourceProvider):
     # -- configuration --------------------------------------------------------
 
     def configure(self, req: ConfigureRequest) -> None:
+        show_expected_errors_plainly()
         self._client_lock = threading.Lock()
         self._client: WebhooksClient | None = None
         self._config_error: ConfigError | None = None

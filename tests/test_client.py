@@ -102,6 +102,34 @@ def test_bad_static_token_is_unauthorized_without_echoing_it(api: Api) -> None:
     assert "bad-T0ken-xyz" not in str(raised.value)
 
 
+def test_refused_credentials_are_asked_once_then_every_call_fails_at_once(api: Api) -> None:
+    client = WebhooksClient(
+        ClientSettings(api_url=api.url, user_name=USER, password="wrong-Passw0rd-xyz", credential_hint="check both")
+    )
+    with ThreadPoolExecutor(4) as pool:
+        failures = list(pool.map(lambda _: _failure(client.list), range(12)))
+    assert all(isinstance(f, errors.Unauthorized) and "check both" in str(f) for f in failures), failures
+    assert requests_to(api, "POST /authtoken") == 1, "logins run one at a time, so only the first is sent"
+    assert requests_to(api, "GET /webhooks") == 0
+    assert sum("not sent again" in str(f) for f in failures) == 11
+
+
+def test_a_refused_static_token_is_sent_at_most_once_per_thread(api: Api) -> None:
+    client = WebhooksClient(ClientSettings(api_url=api.url, api_token="bad-T0ken-xyz", credential_hint="fix it"))
+    with ThreadPoolExecutor(4) as pool:
+        failures = list(pool.map(lambda _: _failure(client.list), range(40)))
+    assert all(isinstance(f, errors.Unauthorized) for f in failures)
+    assert 1 <= requests_to(api, "GET /webhooks") <= 4, "only calls already in flight reach the API"
+
+
+def _failure(call: object) -> BaseException | None:
+    try:
+        call()  # type: ignore[operator]
+    except Exception as failure:
+        return failure
+    return None
+
+
 def test_429_is_retried_honouring_retry_after(start_api: ApiFactory) -> None:
     api = start_api("--rate-limit", "3")
     client = login_client(api)

@@ -88,7 +88,10 @@ def test_an_expired_or_revoked_static_token_says_which_setting_to_fix(start_api:
     client = WebhooksClient(settings({"webhooks:apiUrl": api.url, "webhooks:apiToken": "expired-T0ken"}))
     with pytest.raises(Unauthorized) as raised:
         client.list()
-    assert "The API refused the token from webhooks:apiToken (or WEBHOOKS_API_TOKEN): check it" in str(raised.value)
+    assert (
+        "The API refused the token from webhooks:apiToken (or WEBHOOKS_API_TOKEN): set a valid one "
+        "(`pulumi config set --secret webhooks:apiToken ...`)"
+    ) in str(raised.value)
     assert "expired-T0ken" not in str(raised.value)
 
 

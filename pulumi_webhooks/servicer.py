@@ -1,0 +1,54 @@
+"""How the SDK's dynamic-provider server shows this provider's expected failures.
+
+The server (`python -m pulumi.dynamic`) sends every exception a provider method
+raises to the engine as `traceback.format_exc()`, so a wrong token would reach
+the user as twenty lines of Python frames with the useful sentence last. In
+that process only, `show_expected_errors_plainly()` gives the server a view of
+the `traceback` module in which our expected errors (configuration, API and
+rule violations: messages that name the key or property and the fix) format
+as their message alone. Anything else, a bug included, keeps its traceback; so
+do other dynamic providers sharing the process. Nothing global is changed:
+`sys.tracebacklimit` would strip every provider's frames, not only ours.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from types import ModuleType
+from typing import Any
+
+from .errors import WebhooksError
+from .spec import SpecError
+
+EXPECTED = (WebhooksError, SpecError)
+_lock = threading.Lock()
+
+
+class _PlainExpectedErrors:
+    """The `traceback` module, but `format_exc()` of an expected error is its message."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def format_exc(self, limit: int | None = None, chain: bool = True) -> str:
+        error = sys.exc_info()[1]
+        if isinstance(error, EXPECTED):
+            return str(error)
+        return self._module.format_exc(limit, chain)
+
+
+def show_expected_errors_plainly() -> bool:
+    """Installs the plain view in the dynamic-provider server; False when not running in one."""
+    server = sys.modules.get("__main__")
+    if server is None or not hasattr(server, "DynamicResourceProviderServicer"):
+        return False
+    with _lock:
+        current = getattr(server, "traceback", None)
+        if current is traceback:
+            server.traceback = _PlainExpectedErrors(traceback)  # type: ignore[attr-defined]
+        return isinstance(getattr(server, "traceback", None), _PlainExpectedErrors)
