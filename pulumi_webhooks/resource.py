@@ -8,6 +8,8 @@ from typing import Any
 import pulumi
 from pulumi import dynamic
 
+from . import preflight
+from .callsite import user_call_site
 from .provider import WebhookProvider
 from .spec import API_NAMES, PYTHON_NAMES, SECRET_FIELDS, AuthType, has_embedded_credentials
 
@@ -24,6 +26,10 @@ class WebhookArgs:
     token: pulumi.Input[str] | None = None
     adopt_id: pulumi.Input[str] | None = None
     """Take over the existing webhook with this id instead of creating one (see the README)."""
+
+
+# The arguments that the spec's rules judge (adopt_id is the provider's concern).
+CHECKED_ARGS = ("endpoint", "auth_type", "is_alert_hook", "user_name", "password", "token")
 
 
 class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
@@ -91,6 +97,11 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
         if props["adopt_id"] is not None:
             props["adopt_id"] = pulumi.Output.from_input(props["adopt_id"]).apply(str)
         props["webhook_id"] = None
+
+        # Checked with every other webhook of the program before any registers (see preflight).
+        checked = {API_NAMES[name]: props[name] for name in CHECKED_ARGS}
+        verdict = preflight.declare(resource_name, user_call_site(), checked)
+        props["endpoint"] = pulumi.Output.all(verdict, props["endpoint"]).apply(lambda pair: pair[1])
 
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_FIELDS)))
         super().__init__(provider or WebhookProvider(), resource_name, props, opts)

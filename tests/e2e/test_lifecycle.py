@@ -52,46 +52,94 @@ def writes(stats: dict[str, Any]) -> dict[str, int]:
 
 
 BROKEN = {
-    # One resource per preview: the engine stops at the first resource whose check fails.
-    'Webhook("bad", endpoint="https://x.example.com/h", auth_type="none", token="tok-bad-none-e2e")': {
+    'Webhook("bad-none", endpoint="https://x.example.com/h", auth_type="none", token="tok-bad-none-e2e")': {
         "token": "token is not used when authType is 'none'",
     },
-    'Webhook("bad", endpoint="https://x.example.com/h", auth_type="basic", user_name="ops")': {
+    'Webhook("bad-basic", endpoint="https://x.example.com/h", auth_type="basic", user_name="ops")': {
         "password": "password is required when authType is 'basic'",
     },
-    'Webhook("bad", endpoint="https://x.example.com/h", auth_type="bearer", user_name="ops")': {
+    'Webhook("bad-bearer", endpoint="https://x.example.com/h", auth_type="bearer", user_name="ops")': {
         "userName": "userName is not used when authType is 'bearer'",
         "token": "token is required when authType is 'bearer'",
     },
-    'Webhook("bad", endpoint="https://x.example.com/h", auth_type="basic", user_name="ops", '
+    'Webhook("bad-both", endpoint="https://x.example.com/h", auth_type="basic", user_name="ops", '
     'password="pw-bad-e2e", token="tok-bad-e2e")': {
         "token": "token is not used when authType is 'basic'",
     },
-    'Webhook("bad", endpoint="https://ops:pw-in-url@x.example.com/h", auth_type="Bearer", token="tok-bad-e2e")': {
+    'Webhook("bad-url", endpoint="https://ops:pw-in-url@x.example.com/h", auth_type="Bearer", token="tok-bad-e2e")': {
         "endpoint": "endpoint must not embed credentials",
         "authType": "did you mean 'bearer'?",
     },
-    'Webhook("bad", endpoint="ftp://x.example.com/h", auth_type="basic_auth")': {
+    'Webhook("bad-ftp", endpoint="ftp://x.example.com/h", auth_type="basic_auth")': {
         "endpoint": "endpoint must be an absolute http:// or https:// URL",
         "authType": "did you mean 'basic'?",
     },
 }
+VALID = 'Webhook("fine", endpoint="https://fine.example.com/h", auth_type="none")'
 
 
-def test_1_preview_reports_each_broken_property_before_any_api_call(project: Project) -> None:
-    for program, failures in BROKEN.items():
-        project.program(program + "\n")
-        run = project.preview(check=False)
+def reports_by_webhook(output: str) -> dict[str, list[str]]:
+    """The CLI's diagnostics per invalid webhook: `FILE:LINE: Webhook 'NAME' is invalid:` then one line per property."""
+    diagnostics = output.split("Diagnostics:", 1)[1]
+    reports: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in diagnostics.splitlines():
+        if "error: " in line and "' is invalid:" in line:
+            current = reports.setdefault(line.split("error: ", 1)[1], [])
+        elif current is not None and line.startswith("      "):
+            current.append(line.strip())
+        else:
+            current = None
+    return reports
+
+
+def test_1_every_invalid_webhook_is_reported_in_one_preview_at_its_line_and_nothing_is_created(
+    project: Project,
+) -> None:
+    project.program("\n".join([VALID, *BROKEN]) + "\n")
+    source = (project.dir / "__main__.py").read_text().splitlines()
+    expected_heads = {
+        f"__main__.py:{number}: Webhook '{line.split(chr(34))[1]}' is invalid:"
+        for number, line in enumerate(source, start=1)
+        if line.startswith('Webhook("bad-')
+    }
+    for run in (project.preview(check=False), project.up(check=False)):
         assert not run.ok
-        reported = [line for line in run.output.splitlines() if "has a problem" in line and "error:" in line]
-        for prop, message in failures.items():
-            assert any(f"property {prop} value" in line and message in line for line in reported), (
-                f"{prop}: {message!r} not reported for {program}:\n{run.output}"
-            )
-        assert len({line.split("error:", 1)[1] for line in reported}) == len(failures), run.output
+        reports = reports_by_webhook(run.output)
+        assert set(reports) == expected_heads, run.output
+        for program, failures in BROKEN.items():
+            head = next(h for h in reports if f"'{program.split(chr(34))[1]}'" in h)
+            assert len(reports[head]) == len(failures), (head, reports[head])
+            for prop, message in failures.items():
+                assert any(line.startswith(f"{prop}: ") and message in line for line in reports[head]), (prop, head)
+        assert "6 of 7 webhooks are invalid; none was registered" in run.output
+        assert "Traceback" not in run.output and "unhandled" not in run.output
         for value in ("tok-bad-none-e2e", "tok-bad-e2e", "pw-bad-e2e", "pw-in-url"):
             assert value not in run.output
-    assert project.api.stats()["requests"] == {}, "preview made no API call at all"
+    assert project.api.stats()["requests"] == {}, "no API call at all, and the valid webhook was not created"
+    assert project.webhook_states() == {}
+
+
+def test_1b_wrong_api_token_reads_as_one_message_per_webhook_and_is_asked_once(project: Project) -> None:
+    project.pulumi("config", "rm", "webhooks:apiUserName", "--stack", STACK)
+    project.pulumi("config", "rm", "webhooks:apiPassword", "--stack", STACK)
+    project.config("webhooks:apiToken", "wrong-T0ken-e2e", secret=True)
+    names = [f"hook-{i}" for i in range(12)]
+    project.program("".join(f'Webhook("{n}", endpoint="https://{n}.example.com/h", auth_type="none")\n' for n in names))
+    run = project.up(check=False)
+    assert not run.ok
+    diagnostics = run.output.split("Diagnostics:", 1)[1].split("pulumi-python:dynamic/webhooks:Webhook (")[1:]
+    blocks = {block.split("):", 1)[0]: block for block in diagnostics}
+    # The engine stops starting creates once some have failed: those it started report.
+    assert len(blocks) >= 4 and set(blocks) <= set(names), diagnostics
+    for block in blocks.values():
+        errors = [line for line in block.splitlines() if "error: " in line]
+        assert len(errors) == 1 and "(HTTP 401)" in errors[0], block
+        assert "pulumi config set --secret webhooks:apiToken" in errors[0]
+    assert "Traceback" not in run.output and 'File "' not in run.output
+    assert "wrong-T0ken-e2e" not in run.output
+    assert project.api.stats()["status"].get("401", 0) <= 4, "only calls already in flight (one per provider thread)"
+    assert project.api.webhooks() == []
 
 
 def test_2_up_creates_hooks_of_all_six_auth_types(project: Project) -> None:
