@@ -115,12 +115,11 @@ class Project:
         return "\n".join(run.output for run in self.runs)
 
 
-def new_project(root: Path, api: Api, name: str = "e2e") -> Project:
-    """A project in `root`/project with stack `e2e`, configured for `api` as alice."""
-    work = root / "project"
-    work.mkdir(parents=True)
-    (work / "Pulumi.yaml").write_text(project_yaml(name))
-    (root / "state").mkdir()
+def cli_env(root: Path) -> dict[str, str]:
+    """The environment of plain `pulumi` for a test: the pinned CLI and host first on PATH,
+    offline, with PULUMI_HOME and a file backend under `root`, a passphrase, and no inherited
+    PULUMI_ or WEBHOOKS_ settings."""
+    (root / "state").mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOKS_", "PULUMI_"))}
     env.update(
         PATH=f"{pulumi_bin()}{os.pathsep}{env.get('PATH', '')}",
@@ -130,7 +129,15 @@ def new_project(root: Path, api: Api, name: str = "e2e") -> Project:
         PULUMI_BACKEND_URL=f"file://{root / 'state'}",
         PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
     )
-    project = Project(work, api, env)
+    return env
+
+
+def new_project(root: Path, api: Api, name: str = "e2e") -> Project:
+    """A project in `root`/project with stack `e2e`, configured for `api` as alice."""
+    work = root / "project"
+    work.mkdir(parents=True)
+    (work / "Pulumi.yaml").write_text(project_yaml(name))
+    project = Project(work, api, cli_env(root))
     project.pulumi("stack", "init", STACK)
     project.config("webhooks:apiUrl", api.url)
     project.config("webhooks:apiUserName", USER)

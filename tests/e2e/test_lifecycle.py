@@ -129,7 +129,7 @@ def test_1b_wrong_api_token_reads_as_one_message_per_webhook_and_is_asked_once(p
     run = project.up(check=False)
     assert not run.ok
     diagnostics = run.output.split("Diagnostics:", 1)[1].split("pulumi-python:dynamic/webhooks:Webhook (")[1:]
-    blocks = {block.split("):", 1)[0]: block for block in diagnostics}
+    blocks = {block.split("):", 1)[0]: block.split("\n  pulumi:", 1)[0] for block in diagnostics}
     # The engine stops starting creates once some have failed: those it started report.
     assert len(blocks) >= 4 and set(blocks) <= set(names), diagnostics
     for block in blocks.values():

@@ -1,0 +1,179 @@
+"""The examples as users meet them: standard Pulumi Python projects run by plain `pulumi`.
+
+These tests use the real CLI and its Python language host against a local API server. They
+pin what the Pulumi docs promise for a Python project with `toolchain: pip` and
+`virtualenv: venv`: `pulumi install` makes the project's own virtual environment from its
+requirements.txt, and every example's Pulumi.yaml works where it stands in the repository.
+They also pin that the package asks the engine for no `webhooks` resource plugin.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.project import COMMAND_TIMEOUT, REPO, STACK, Project, Run, cli_env, pulumi_command
+from tests.support import PASSWORD, USER, Api, ApiFactory
+
+EXAMPLES = REPO / "examples"
+QUICKSTART_FILES = ("Pulumi.yaml", "requirements.txt", "__main__.py")
+QUICKSTART_ENDPOINTS = {
+    "https://status.example.com/hooks/deploys",
+    "https://ops.example.com/hooks/incoming",
+    "https://alerts.example.com/hooks/pager",
+}
+QUICKSTART_HOOKS = ("status-page", "ops-basic", "alerts")
+WEBHOOK_TYPE = "pulumi-python:dynamic/webhooks:Webhook"
+
+
+def run(*command: str | Path, cwd: Path, env: Mapping[str, str], check: bool = True) -> Run:
+    """Runs a command to completion with stdout and stderr merged; fails the test if it fails."""
+    completed = subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    result = Run(tuple(str(part) for part in command), completed.returncode, completed.stdout)
+    if check and not result.ok:
+        raise AssertionError(f"{' '.join(result.args)} failed ({result.returncode}) in {cwd}:\n{result.output}")
+    return result
+
+
+def pulumi(cwd: Path, env: Mapping[str, str], *args: str, check: bool = True) -> Run:
+    return run(pulumi_command(), *args, cwd=cwd, env=env, check=check)
+
+
+def pulumi_env(root: Path, **extra: str) -> dict[str, str]:
+    """tests.project's CLI environment, less PYTHONPATH and VIRTUAL_ENV, so no Python run by the
+    CLI sees the source tree."""
+    env = {k: v for k, v in cli_env(root).items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return {**env, **extra}
+
+
+def configure_quickstart(cwd: Path, env: Mapping[str, str], api: Api, *config_file: str) -> None:
+    """Sets the quickstart's connection to `api` and its two secrets (`config_file`: extra flags)."""
+    settings = [
+        ("webhooks:apiUrl", api.url, False),
+        ("webhooks:apiUserName", USER, False),
+        ("webhooks:apiPassword", PASSWORD, True),
+        ("opsPassword", "ops-Passw0rd-e2e-5d1f", True),
+        ("alertsToken", "alerts-T0ken-e2e-7c2e", True),
+    ]
+    for key, value, secret in settings:
+        pulumi(cwd, env, "config", "set", key, value, "--stack", STACK, *config_file, *(["--secret"] if secret else []))
+
+
+def webhooks_shown(output: str, operation: str) -> list[str]:
+    """Names of the Webhooks the CLI's progress display shows with `operation`, from lines such as
+    ` +  pulumi-python:dynamic/webhooks:Webhook alerts create` (verbose log lines are JSON)."""
+    rows = (line.split() for line in output.splitlines())
+    return sorted(row[2] for row in rows if len(row) > 3 and row[:2] == ["+", WEBHOOK_TYPE] and operation in row[3:])
+
+
+@pytest.fixture(scope="module")
+def wheel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding a wheel of this working tree's package, as a user would get one.
+
+    Built from a copy of the files that make the wheel, so the build writes no build/ or
+    egg-info into the repository."""
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, source / name)
+    shutil.copytree(REPO / "pulumi_webhooks", source / "pulumi_webhooks", ignore=shutil.ignore_patterns("__pycache__"))
+    wheels = tmp_path_factory.mktemp("wheels")
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", wheels, source, cwd=source, env=os.environ)
+    assert [p.name for p in wheels.iterdir()] == ["pulumi_webhooks-0.1.0-py3-none-any.whl"]
+    return wheels
+
+
+@pytest.mark.timeout(900)
+def test_a_copied_example_installs_and_deploys_as_the_pulumi_docs_describe(
+    tmp_path: Path, start_api: ApiFactory, wheel_dir: Path
+) -> None:
+    """A copy of examples/quickstart is a standard project: `pulumi install` makes its own
+    venv from requirements.txt (with pulumi-webhooks from a wheel, not this source tree), then
+    stack init, config, up, a no-change preview and destroy work against the API."""
+    api = start_api()
+    project = tmp_path / "quickstart"
+    project.mkdir()
+    for name in QUICKSTART_FILES:
+        shutil.copy2(EXAMPLES / "quickstart" / name, project / name)
+    find_links = " ".join(filter(None, [str(wheel_dir), os.environ.get("PIP_FIND_LINKS", "")]))
+    env = pulumi_env(tmp_path, PIP_FIND_LINKS=find_links)
+
+    pulumi(project, env, "install")
+    venv = project / "venv"
+    assert venv.is_dir() and not venv.is_symlink(), "pulumi install made the project's own venv"
+    imported = run(
+        venv / "bin" / "python", "-c", "import pulumi_webhooks; print(pulumi_webhooks.__file__)", cwd=project, env=env
+    )
+    location = Path(imported.output.strip().splitlines()[-1]).resolve()
+    assert location.is_relative_to(venv.resolve()), f"pulumi_webhooks imported from {location}"
+
+    pulumi(project, env, "stack", "init", STACK)
+    configure_quickstart(project, env, api)
+    up = pulumi(project, env, "up", "--yes", "--stack", STACK)
+    assert webhooks_shown(up.output, "created") == sorted(QUICKSTART_HOOKS), up.output
+    assert {hook["endpoint"] for hook in api.webhooks()} == QUICKSTART_ENDPOINTS
+    pulumi(project, env, "preview", "--expect-no-changes", "--stack", STACK)
+    pulumi(project, env, "destroy", "--yes", "--stack", STACK)
+    assert api.webhooks() == []
+
+
+def test_every_example_runs_in_place_with_its_own_pulumi_yaml(tmp_path: Path, start_api: ApiFactory) -> None:
+    """Each example's Pulumi.yaml names a virtualenv inside the repository (the Python host
+    resolves it relative to the Pulumi.yaml), and plain `pulumi preview` of the quickstart in
+    place plans its 3 webhooks without an API call and without writing into the repository."""
+    examples = sorted(path.parent for path in EXAMPLES.glob("*/Pulumi.yaml"))
+    assert {"quickstart", "fleet"} <= {example.name for example in examples}
+    for example in examples:
+        options = yaml.safe_load((example / "Pulumi.yaml").read_text())["runtime"]["options"]
+        virtualenv = Path(os.path.normpath(example / options["virtualenv"]))
+        assert virtualenv.is_relative_to(REPO), f"{example.name}: virtualenv {options['virtualenv']} is {virtualenv}"
+
+    quickstart = EXAMPLES / "quickstart"
+    if not os.path.lexists(quickstart / "venv"):
+        (quickstart / "venv").symlink_to("../../.venv")  # as scripts/bootstrap makes it
+    before = {entry.name: entry.lstat().st_mtime_ns for entry in quickstart.iterdir()}
+
+    # `stack init` writes the stack's config file (with the passphrase salt) beside Pulumi.yaml,
+    # so it runs in a scratch directory holding a copy of the example's Pulumi.yaml.
+    api = start_api()
+    env = pulumi_env(tmp_path)
+    stack_dir = tmp_path / "stack-config"
+    stack_dir.mkdir()
+    shutil.copy2(quickstart / "Pulumi.yaml", stack_dir / "Pulumi.yaml")
+    pulumi(stack_dir, env, "stack", "init", STACK)
+    config_file = ["--config-file", str(stack_dir / f"Pulumi.{STACK}.yaml")]
+    configure_quickstart(quickstart, env, api, *config_file)
+
+    preview = pulumi(quickstart, env, "preview", "--stack", STACK, *config_file)
+    assert webhooks_shown(preview.output, "create") == sorted(QUICKSTART_HOOKS), preview.output
+    assert api.stats()["requests"] == {}, "preview made no API call at all"
+    after = {entry.name: entry.lstat().st_mtime_ns for entry in quickstart.iterdir()}
+    assert after == before, "nothing written into examples/quickstart"
+
+
+def test_preview_asks_for_no_webhooks_resource_plugin(project: Project) -> None:
+    """The package's pulumi-plugin.json says it has no resource plugin, so the engine never
+    looks for a `webhooks` plugin (which exists nowhere) and preview just works. The engine's
+    verbose log names every package the language host requires (`package webhooks-0.1.0 () is
+    required by language host` when pulumi-plugin.json is missing). `project` is new_project's."""
+    project.program('Webhook("hook", endpoint="https://hook.example.com/h", auth_type="none")\n')
+    preview = project.preview("-v=7", "--logtostderr")
+    assert webhooks_shown(preview.output, "create") == ["hook"], preview.output
+    assert "langhost[python].GetRequiredPackages(" in preview.output, "the log shows the host's package scan"
+    for wrong in ("webhooks-0.1.0", "pulumi-resource-webhooks"):
+        assert wrong not in preview.output, f"{wrong} in:\n{preview.output}"
