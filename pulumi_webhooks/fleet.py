@@ -8,7 +8,8 @@ from typing import Any
 
 import pulumi
 
-from . import catalog
+from . import catalog, preflight
+from .callsite import user_call_site
 from .provider import WebhookProvider
 from .resource import Webhook
 
@@ -37,16 +38,21 @@ class WebhookFleet(pulumi.ComponentResource):
         provider: WebhookProvider | None = None,
         config: pulumi.Config | None = None,
     ) -> None:
-        hooks = catalog.load(source)
         config = config or pulumi.Config()
-        missing = sorted({key for hook in hooks for key in hook.secret_keys() if config.get_secret(key) is None})
-        if missing:
-            raise catalog.CatalogError(
-                [
-                    f"stack config: secret key '{key}' is not set: run `pulumi config set --secret {key} ...`"
-                    for key in missing
-                ]
-            )
+        try:
+            hooks = catalog.load(source)
+            missing = sorted({key for hook in hooks for key in hook.secret_keys() if config.get_secret(key) is None})
+            if missing:
+                raise catalog.CatalogError(
+                    [
+                        f"stack config: secret key '{key}' is not set: run `pulumi config set --secret {key} ...`"
+                        for key in missing
+                    ]
+                )
+        except catalog.CatalogError as error:
+            site = user_call_site()
+            preflight.stop_program([f"{f'{site}: ' if site else ''}WebhookFleet '{name}' cannot be deployed: {error}"])
+            raise
         super().__init__("webhooks:index:WebhookFleet", name, None, opts)
 
         child = pulumi.ResourceOptions(parent=self)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,20 +106,29 @@ async def _decide(batch: _Batch) -> None:
     if not invalid:
         batch.verdict.set_result(None)
         return
-    for declaration in invalid:
-        pulumi.log.error(declaration.report())
     summary = (
         f"{len(invalid)} of {len(batch.declarations)} webhooks are invalid; none was registered, "
         "so nothing was created or changed: fix them and run again"
     )
-    if not _under_the_language_host():  # e.g. an Automation API inline program: never exit its process
-        batch.verdict.set_exception(pulumi.RunError(summary))
+    reports = [*(d.report() for d in invalid), summary]
+    stop_program(reports)
+    batch.verdict.set_exception(pulumi.RunError("\n".join(reports)))
+
+
+def stop_program(reports: Sequence[str]) -> None:
+    """Shows each report as one error and ends the program, with no traceback.
+
+    Only under the language host; elsewhere (an Automation API inline program runs in
+    its caller's process) it returns, and the caller raises instead.
+    """
+    if not _under_the_language_host():
         return
-    pulumi.log.error(summary)  # sent synchronously, like the reports above
+    for report in reports:
+        pulumi.log.error(report)  # sent synchronously: delivered before the exit
     # The runner would add a traceback to any exception, and an error of its own to a
     # RunError; raising SystemExit from a task leaves the SDK's main coroutine half-run,
-    # and its clean-up then prints a traceback. Every message has been delivered, no
-    # webhook has registered, and 32 tells the host that the user has been told why.
+    # and its clean-up then prints a traceback. The user has been told why, nothing of
+    # the reported resources has registered, and exit code 32 tells the host exactly that.
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(EXIT_AFTER_USER_MESSAGE)

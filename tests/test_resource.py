@@ -111,3 +111,21 @@ def test_required_arguments_are_named() -> None:
 def test_named_connection_names_are_checked() -> None:
     with pytest.raises(ValueError, match="connection name"):
         WebhookProvider("bad name")
+
+
+def test_every_invalid_webhook_is_reported_at_its_line_and_none_is_sent() -> None:
+    fine = Webhook("fine", endpoint="https://ok.example.com/h", auth_type="none")
+    Webhook("bad-a", endpoint="https://a.example.com/h", auth_type="none", token="t0ken-a")
+    Webhook("bad-b", endpoint="ftp://b.example.com/h", auth_type="bearer")
+    with pytest.raises(pulumi.RunError) as raised:
+        resolved(fine.webhook_id)
+    text = str(raised.value)
+    assert f"test_resource.py:{LINE_OF_BAD_A}: Webhook 'bad-a' is invalid:\n  token: token is not used" in text
+    assert "Webhook 'bad-b' is invalid:\n  endpoint: endpoint must be an absolute" in text
+    assert "\n  token: token is required when authType is 'bearer'" in text
+    assert "2 of 3 webhooks are invalid; none was registered" in text
+    assert "t0ken-a" not in text
+    assert SENT == [], "not even the valid webhook reached the engine"
+
+
+LINE_OF_BAD_A = test_every_invalid_webhook_is_reported_at_its_line_and_none_is_sent.__code__.co_firstlineno + 2

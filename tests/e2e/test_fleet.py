@@ -147,9 +147,12 @@ def test_catalog_errors_fail_preview_all_at_once_before_any_api_call(project: Pr
         "teams.ops.hooks[2] (audit): password_secret: password is required",
     ):
         assert fragment in run.output, run.output
+    assert "WebhookFleet 'fleet' cannot be deployed: 3 problem(s)" in run.output
+    assert "Traceback" not in run.output and "unhandled exception" not in run.output
     assert project.api.stats()["requests"] == {}
 
     write_catalog(project, {"teams": {"ops": {"hooks": [PAGER]}}})
     run = project.preview(check=False)
     assert not run.ok
     assert "secret key 'unsetKey' is not set: run `pulumi config set --secret unsetKey ...`" in run.output
+    assert "Traceback" not in run.output
