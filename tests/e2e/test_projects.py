@@ -133,15 +133,18 @@ def test_a_copied_example_installs_and_deploys_as_the_pulumi_docs_describe(
 
 
 def test_every_example_runs_in_place_with_its_own_pulumi_yaml(tmp_path: Path, start_api: ApiFactory) -> None:
-    """Each example's Pulumi.yaml names a virtualenv inside the repository (the Python host
-    resolves it relative to the Pulumi.yaml), and plain `pulumi preview` of the quickstart in
+    """Each Pulumi.yaml of the repository names a virtualenv inside it (the Python host resolves
+    it relative to the Pulumi.yaml) and keeps its program beside it, and plain `pulumi preview` of the quickstart in
     place plans its 3 webhooks without an API call and without writing into the repository."""
-    examples = sorted(path.parent for path in EXAMPLES.glob("*/Pulumi.yaml"))
-    assert {"quickstart", "fleet"} <= {example.name for example in examples}
-    for example in examples:
-        options = yaml.safe_load((example / "Pulumi.yaml").read_text())["runtime"]["options"]
-        virtualenv = Path(os.path.normpath(example / options["virtualenv"]))
-        assert virtualenv.is_relative_to(REPO), f"{example.name}: virtualenv {options['virtualenv']} is {virtualenv}"
+    projects = sorted(p.parent for p in REPO.rglob("Pulumi.yaml") if not {".venv", "venv"} & set(p.parts))
+    assert {EXAMPLES / "quickstart", EXAMPLES / "fleet"} <= set(projects)
+    for project in projects:
+        settings = yaml.safe_load((project / "Pulumi.yaml").read_text())
+        options = settings["runtime"]["options"]
+        virtualenv = Path(os.path.normpath(project / options["virtualenv"]))
+        assert virtualenv.is_relative_to(REPO), f"{project}: virtualenv {options['virtualenv']} is {virtualenv}"
+        # Python dynamic providers resolve a relative virtualenv from the program's directory.
+        assert "main" not in settings, f"{project}: main moves the program away from its virtualenv"
 
     quickstart = EXAMPLES / "quickstart"
     if not os.path.lexists(quickstart / "venv"):
