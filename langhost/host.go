@@ -66,36 +66,42 @@ func pythonOptions(info *pulumirpc.ProgramInfo, isPlugin bool) (toolchain.Python
 	if opts.Virtualenv, err = text("virtualenv"); err != nil {
 		return opts, err
 	}
-	switch name, err := text("toolchain"); {
-	case err != nil:
+	name, err := text("toolchain")
+	if err != nil {
 		return opts, err
-	case name == "" || name == "auto":
-		opts.Toolchain = toolchain.Auto
-	case name == "pip":
-		opts.Toolchain = toolchain.Pip
-	case name == "poetry":
-		opts.Toolchain = toolchain.Poetry
-	case name == "uv":
-		opts.Toolchain = toolchain.Uv
-	default:
-		return opts, fmt.Errorf("unsupported toolchain option %q in Pulumi.yaml: use pip, poetry or uv", name)
 	}
-	switch name, err := text("typechecker"); {
-	case err != nil:
+	opts.Toolchain, err = choose("toolchain", name, []string{"auto", "pip", "poetry", "uv"},
+		toolchain.Auto, toolchain.Pip, toolchain.Poetry, toolchain.Uv)
+	if err != nil {
 		return opts, err
-	case name == "":
-	case name == "mypy":
-		opts.Typechecker = toolchain.TypeCheckerMypy
-	case name == "pyright":
-		opts.Typechecker = toolchain.TypeCheckerPyright
-	default:
-		return opts, fmt.Errorf("unsupported typechecker option %q in Pulumi.yaml: use mypy or pyright", name)
+	}
+	if name, err = text("typechecker"); err != nil {
+		return opts, err
+	}
+	opts.Typechecker, err = choose("typechecker", name, []string{"mypy", "pyright"},
+		toolchain.TypeCheckerMypy, toolchain.TypeCheckerPyright)
+	if err != nil {
+		return opts, err
 	}
 	// A plugin never runs in the ambient Python: it gets a virtual environment of its own.
 	if isPlugin && opts.Virtualenv == "" && (opts.Toolchain == toolchain.Auto || opts.Toolchain == toolchain.Pip) {
 		opts.Virtualenv = "venv"
 	}
 	return opts, nil
+}
+
+// choose is the value that `name` stands for, names[i] standing for values[i]; "" is the zero value.
+func choose[T any](option, name string, names []string, values ...T) (T, error) {
+	var zero T
+	if name == "" {
+		return zero, nil
+	}
+	for i, known := range names {
+		if known == name {
+			return values[i], nil
+		}
+	}
+	return zero, fmt.Errorf("unsupported %s option %q in Pulumi.yaml: use %s", option, name, strings.Join(names, ", "))
 }
 
 func resolveToolchain(info *pulumirpc.ProgramInfo, isPlugin bool) (toolchain.Toolchain, toolchain.PythonOptions, error) {
