@@ -50,9 +50,12 @@ class WebhookFleet(pulumi.ComponentResource):
                     ]
                 )
         except catalog.CatalogError as error:
+            if not preflight.exit_as_told():
+                raise
             site = user_call_site()
-            preflight.stop_program([f"{f'{site}: ' if site else ''}WebhookFleet '{name}' cannot be deployed: {error}"])
-            raise
+            where = f"{site}: " if site else ""
+            # Shown by the SDK's runner as the message alone, with no traceback.
+            raise pulumi.RunError(f"{where}WebhookFleet '{name}' cannot be deployed: {error}") from None
         super().__init__("webhooks:index:WebhookFleet", name, None, opts)
 
         child = pulumi.ResourceOptions(parent=self)

@@ -3,27 +3,35 @@
 The engine stops a deployment at the first resource whose Check fails, so a
 program with three invalid webhooks would show one of them per run. Instead,
 each `Webhook` is declared here with its inputs, and its registration waits for
-the verdict on every webhook declared so far: once the inputs that need no
-other resource are known, each is checked against the spec. If any webhook
-breaks a rule, each invalid one is reported as one error that names it, the
-line of the program that declared it and every property to fix; nothing is
-registered (so nothing is created or changed) and the program stops.
+the verdict on its batch: the webhooks declared before the event loop next ran,
+which for a program's top-level code is all of them. Once the inputs that need
+no other resource are known, each is checked against the spec. Each invalid
+webhook is reported as one error that names it, the line of the program that
+declared it and every property to fix. From the first invalid one on, no
+webhook registers (so none is created or changed), later batches are still
+checked and reported, and the program fails once its own code has run, with a
+summary and no traceback.
 
 Inputs that wait on other resources are not waited for (that could deadlock,
 or take as long as those resources do): those rules are left to the
-provider's Check, as before.
+provider's Check, as before. An input that fails is left to fail the webhook's
+registration, as it would without this check.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from pulumi.runtime.settings import get_monitor
 
 from . import spec
 from .callsite import CallSite
@@ -45,13 +53,33 @@ class Declaration:
 
     @property
     def problems(self) -> list[spec.Problem]:
-        return self.check.result() if self.check is not None and self.check.done() else []
+        """The rules broken; none while unchecked, or when an input failed (its registration will say so)."""
+        check = self.check
+        if check is None or not check.done() or check.cancelled() or check.exception() is not None:
+            return []
+        return check.result()
 
     def report(self) -> str:
         where = f"{self.call_site}: " if self.call_site else ""
         lines = [f"{where}Webhook '{self.resource_name}' is invalid:"]
         lines += [f"  {p.property}: {p.reason}" for p in self.problems]
         return "\n".join(lines)
+
+
+class InvalidWebhooks(pulumi.RunError):
+    """The program declared invalid webhooks; each was reported on its own. Counts grow with later batches."""
+
+    def __init__(self, run: _Run) -> None:
+        super().__init__()
+        self.run = run
+
+    def __str__(self) -> str:
+        run = self.run
+        if run.registered == 0:
+            held = "none was sent to the API, so none was created or changed"
+        else:  # the program ran the event loop between its webhooks: an earlier batch was valid
+            held = f"only the {run.registered} declared before the first invalid one were sent to the API"
+        return f"{run.invalid} of {run.declared} webhooks are invalid; {held}: fix them and run again"
 
 
 @dataclass
@@ -63,23 +91,43 @@ class _Batch:
     closed: bool = False
 
 
-_batch: _Batch | None = None
-_deciding: set[asyncio.Task[None]] = set()  # the event loop keeps only weak references to tasks
+@dataclass
+class _Run:
+    """The preflight of one program run (one resource monitor)."""
+
+    batch: _Batch | None = None
+    failure: InvalidWebhooks | None = None
+    declared: int = 0
+    invalid: int = 0
+    registered: int = 0
+    deciding: set[asyncio.Task[None]] = field(default_factory=set)  # the loop holds tasks only weakly
+
+
+class _NoMonitor:
+    """The run key when no Pulumi runtime is configured."""
+
+
+_NO_MONITOR = _NoMonitor()
+_runs: weakref.WeakKeyDictionary[Any, _Run] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()  # Automation API programs may run on several threads at once
 
 
 def declare(resource_name: str, call_site: CallSite | None, inputs: Mapping[str, Any]) -> asyncio.Future[None]:
     """Queues a webhook for checking; its registration must wait for the returned verdict."""
-    global _batch
     loop = asyncio.get_event_loop()
-    if _batch is None or _batch.closed or _batch.verdict.get_loop() is not loop:
-        _batch = _Batch(loop.create_future())
-        decision = asyncio.ensure_future(_decide(_batch))
-        _deciding.add(decision)
-        decision.add_done_callback(_deciding.discard)
+    monitor = get_monitor()
     declaration = Declaration(resource_name, call_site, inputs)
-    declaration.check = asyncio.ensure_future(_problems(inputs))
-    _batch.declarations.append(declaration)
-    return _batch.verdict
+    with _lock:
+        run = _runs.setdefault(monitor if monitor is not None else _NO_MONITOR, _Run())
+        batch = run.batch
+        if batch is None or batch.closed or batch.verdict.get_loop() is not loop:
+            batch = run.batch = _Batch(loop.create_future())
+            decision = asyncio.ensure_future(_decide(run, batch))
+            run.deciding.add(decision)
+            decision.add_done_callback(run.deciding.discard)
+        declaration.check = asyncio.ensure_future(_problems(inputs))
+        batch.declarations.append(declaration)
+    return batch.verdict
 
 
 async def _problems(inputs: Mapping[str, Any]) -> list[spec.Problem]:
@@ -96,39 +144,46 @@ async def _problems(inputs: Mapping[str, Any]) -> list[spec.Problem]:
     return spec.find_problems(known, unknown)
 
 
-async def _decide(batch: _Batch) -> None:
-    for _ in range(SETTLE_TURNS):
-        if all(d.check is not None and d.check.done() for d in batch.declarations):
-            break
-        await asyncio.sleep(0)
-    batch.closed = True
-    invalid = [d for d in batch.declarations if d.problems]
-    if not invalid:
-        batch.verdict.set_result(None)
-        return
-    summary = (
-        f"{len(invalid)} of {len(batch.declarations)} webhooks are invalid; none was registered, "
-        "so nothing was created or changed: fix them and run again"
-    )
-    reports = [*(d.report() for d in invalid), summary]
-    stop_program(reports)
-    batch.verdict.set_exception(pulumi.RunError("\n".join(reports)))
+async def _decide(run: _Run, batch: _Batch) -> None:
+    try:
+        for _ in range(SETTLE_TURNS):
+            if all(d.check is not None and d.check.done() for d in batch.declarations):
+                break
+            await asyncio.sleep(0)
+    finally:
+        with _lock:
+            batch.closed = True
+        invalid = [d for d in batch.declarations if d.problems]
+        run.declared += len(batch.declarations)
+        run.invalid += len(invalid)
+        for declaration in invalid:
+            pulumi.log.error(declaration.report())
+        if invalid and run.failure is None:
+            run.failure = InvalidWebhooks(run)
+            exit_as_told()
+        if run.failure is None:
+            run.registered += len(batch.declarations)
+            batch.verdict.set_result(None)
+        else:
+            batch.verdict.set_exception(run.failure)
 
 
-def stop_program(reports: Sequence[str]) -> None:
-    """Shows each report as one error and ends the program, with no traceback.
+def exit_as_told() -> bool:
+    """Makes a failing program exit with the code that tells the language host the user has been told why.
 
-    Only under the language host; elsewhere (an Automation API inline program runs in
-    its caller's process) it returns, and the caller raises instead.
+    The SDK's runner logs a `RunError`'s message (with no traceback) and exits with 1,
+    which the host reports as one more, misleading error: "an unhandled error occurred:
+    program exited with non-zero exit code: 1". Only under the host; an Automation API
+    inline program runs in its caller's process, which must keep its own exit code.
+    Returns whether it will.
     """
     if not _under_the_language_host():
-        return
-    for report in reports:
-        pulumi.log.error(report)  # sent synchronously: delivered before the exit
-    # The runner would add a traceback to any exception, and an error of its own to a
-    # RunError; raising SystemExit from a task leaves the SDK's main coroutine half-run,
-    # and its clean-up then prints a traceback. The user has been told why, nothing of
-    # the reported resources has registered, and exit code 32 tells the host exactly that.
+        return False
+    atexit.register(_exit_after_user_message)
+    return True
+
+
+def _exit_after_user_message() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(EXIT_AFTER_USER_MESSAGE)
@@ -136,4 +191,4 @@ def stop_program(reports: Sequence[str]) -> None:
 
 def _under_the_language_host() -> bool:
     """Whether this program was started by the SDK's runner, which the language host runs."""
-    return any(os.path.basename(arg) == "pulumi-language-python-exec" for arg in sys.orig_argv[:3])
+    return any(os.path.basename(arg) == "pulumi-language-python-exec" for arg in sys.orig_argv)

@@ -13,6 +13,7 @@ do other dynamic providers sharing the process. Nothing global is changed:
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import traceback
@@ -24,6 +25,7 @@ from .spec import SpecError
 
 EXPECTED = (WebhooksError, SpecError)
 _lock = threading.Lock()
+log = logging.getLogger("pulumi_webhooks.servicer")
 
 
 class _PlainExpectedErrors:
@@ -46,6 +48,7 @@ def show_expected_errors_plainly() -> bool:
     """Installs the plain view in the dynamic-provider server; False when not running in one."""
     server = sys.modules.get("__main__")
     if server is None or not hasattr(server, "DynamicResourceProviderServicer"):
+        log.debug("not in the dynamic-provider server: errors keep their default formatting")
         return False
     with _lock:
         current = getattr(server, "traceback", None)

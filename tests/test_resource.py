@@ -29,7 +29,7 @@ class EngineMocks(pulumi.runtime.Mocks):
         return "42", {**outputs, "webhookId": "42"}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        return {}, []
 
 
 @pytest.fixture(autouse=True)
@@ -113,19 +113,46 @@ def test_named_connection_names_are_checked() -> None:
         WebhookProvider("bad name")
 
 
-def test_every_invalid_webhook_is_reported_at_its_line_and_none_is_sent() -> None:
+def test_every_invalid_webhook_is_reported_at_its_line_and_none_is_sent(caplog: pytest.LogCaptureFixture) -> None:
     fine = Webhook("fine", endpoint="https://ok.example.com/h", auth_type="none")
     Webhook("bad-a", endpoint="https://a.example.com/h", auth_type="none", token="t0ken-a")
     Webhook("bad-b", endpoint="ftp://b.example.com/h", auth_type="bearer")
-    with pytest.raises(pulumi.RunError) as raised:
+    with pytest.raises(pulumi.RunError, match=r"^2 of 3 webhooks are invalid; none was sent to the API"):
         resolved(fine.webhook_id)
-    text = str(raised.value)
-    assert f"test_resource.py:{LINE_OF_BAD_A}: Webhook 'bad-a' is invalid:\n  token: token is not used" in text
-    assert "Webhook 'bad-b' is invalid:\n  endpoint: endpoint must be an absolute" in text
-    assert "\n  token: token is required when authType is 'bearer'" in text
-    assert "2 of 3 webhooks are invalid; none was registered" in text
-    assert "t0ken-a" not in text
+    reports = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(reports) == 2, reports
+    assert reports[0].startswith(f"tests/test_resource.py:{LINE_OF_BAD_A}: Webhook 'bad-a' is invalid:\n  token: ")
+    assert (
+        reports[1].startswith("tests/test_resource.py:") and "Webhook 'bad-b' is invalid:\n  endpoint: " in reports[1]
+    )
+    assert "\n  token: token is required when authType is 'bearer'" in reports[1]
+    assert "t0ken-a" not in "".join(reports)
     assert SENT == [], "not even the valid webhook reached the engine"
 
 
 LINE_OF_BAD_A = test_every_invalid_webhook_is_reported_at_its_line_and_none_is_sent.__code__.co_firstlineno + 2
+
+
+def test_webhooks_declared_after_the_event_loop_ran_are_checked_and_held_too(caplog: pytest.LogCaptureFixture) -> None:
+    Webhook("bad-early", endpoint="https://a.example.com/h", auth_type="none", token="t0ken-a")
+    pulumi.runtime.invoke("test:index:lookup", {})  # a synchronous invoke runs the event loop mid-program
+    late = Webhook("fine-late", endpoint="https://late.example.com/h", auth_type="none")
+    Webhook("bad-late", endpoint="ftp://b.example.com/h", auth_type="none")
+    with pytest.raises(pulumi.RunError, match=r"^2 of 3 webhooks are invalid; none was sent"):
+        resolved(late.webhook_id)
+    reports = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert [r.split(": ", 1)[1].split(" is invalid")[0] for r in reports] == [
+        "Webhook 'bad-early'",
+        "Webhook 'bad-late'",
+    ]
+    assert SENT == []
+
+
+@pytest.mark.timeout(60)
+def test_an_input_that_fails_fails_its_own_webhook_and_holds_up_no_other() -> None:
+    broken = Webhook("broken", endpoint=pulumi.Output.from_input({}).apply(lambda d: d["url"]), auth_type="none")
+    fine = Webhook("fine", endpoint="https://ok.example.com/h", auth_type="none")
+    assert resolved(fine.webhook_id) == ("42", False)
+    with pytest.raises(KeyError):
+        resolved(broken.webhook_id)
+    assert [args.name for args in SENT] == ["fine"]

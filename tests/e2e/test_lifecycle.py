@@ -112,7 +112,7 @@ def test_1_every_invalid_webhook_is_reported_in_one_preview_at_its_line_and_noth
             assert len(reports[head]) == len(failures), (head, reports[head])
             for prop, message in failures.items():
                 assert any(line.startswith(f"{prop}: ") and message in line for line in reports[head]), (prop, head)
-        assert "6 of 7 webhooks are invalid; none was registered" in run.output
+        assert "6 of 7 webhooks are invalid; none was sent to the API, so none was created or changed" in run.output
         assert "Traceback" not in run.output and "unhandled" not in run.output
         for value in ("tok-bad-none-e2e", "tok-bad-e2e", "pw-bad-e2e", "pw-in-url"):
             assert value not in run.output
@@ -131,7 +131,7 @@ def test_1b_wrong_api_token_reads_as_one_message_per_webhook_and_is_asked_once(p
     diagnostics = run.output.split("Diagnostics:", 1)[1].split("pulumi-python:dynamic/webhooks:Webhook (")[1:]
     blocks = {block.split("):", 1)[0]: block.split("\n  pulumi:", 1)[0] for block in diagnostics}
     # The engine stops starting creates once some have failed: those it started report.
-    assert len(blocks) >= 4 and set(blocks) <= set(names), diagnostics
+    assert blocks and set(blocks) <= set(names), diagnostics
     for block in blocks.values():
         errors = [line for line in block.splitlines() if "error: " in line]
         assert len(errors) == 1 and "(HTTP 401)" in errors[0], block
