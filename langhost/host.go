@@ -70,8 +70,9 @@ func pythonOptions(info *pulumirpc.ProgramInfo, isPlugin bool) (toolchain.Python
 	if err != nil {
 		return opts, err
 	}
-	opts.Toolchain, err = choose("toolchain", name, []string{"auto", "pip", "poetry", "uv"},
-		toolchain.Auto, toolchain.Pip, toolchain.Poetry, toolchain.Uv)
+	// Unset is Auto (uv.lock or poetry.lock decides, else pip); "auto" itself is not accepted, as upstream.
+	opts.Toolchain, err = choose("toolchain", name, []string{"pip", "poetry", "uv"},
+		toolchain.Pip, toolchain.Poetry, toolchain.Uv)
 	if err != nil {
 		return opts, err
 	}

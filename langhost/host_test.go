@@ -43,9 +43,9 @@ func TestPythonOptionsReadPulumiYaml(t *testing.T) {
 
 func TestPythonOptionsRefuseWhatTheyCannotUse(t *testing.T) {
 	for want, options := range map[string]map[string]any{
-		`unsupported toolchain option "conda" in Pulumi.yaml: use auto, pip, poetry, uv`: {"toolchain": "conda"},
-		`unsupported typechecker option "pytype"`:                                        {"typechecker": "pytype"},
-		"the virtualenv option in Pulumi.yaml must be a string":                          {"virtualenv": 3.0},
+		`unsupported toolchain option "conda" in Pulumi.yaml: use pip, poetry, uv`: {"toolchain": "conda"},
+		`unsupported typechecker option "pytype"`:                                  {"typechecker": "pytype"},
+		"the virtualenv option in Pulumi.yaml must be a string":                    {"virtualenv": 3.0},
 	} {
 		_, err := pythonOptions(info(t, options), false)
 		if err == nil || !strings.Contains(err.Error(), want) {

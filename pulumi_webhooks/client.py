@@ -35,6 +35,7 @@ ID_KEYS = ("webhookId", "id", "_id", "hookId")
 MATCH_KEYS = ("endpoint", "authType", "isAlertHook", "userName")
 CREATE_ATTEMPTS = 5
 NOT_FOUND_HINT = "The webhook no longer exists in the API; run `pulumi refresh` to drop it from the stack's state"
+FORBIDDEN_HINT = "The API account in use may not do this: check its permissions with the API's owner"
 # How long a create of unknown outcome is looked for before it is sent again.
 SETTLE_SECONDS = 2.0
 
@@ -292,22 +293,24 @@ class WebhooksClient:
         """
         if self._refused is not None:
             raise self._refused.repeated()
-        try:
+        token = self._tokens.current()
+        response = self._http(method, path, body, {"Authorization": f"Bearer {token}"}, secrets)
+        if response.status_code == 401 and self._tokens.renewable:
+            log.info("the API refused the token; renewing it once")
+            self._tokens.invalidate(token)
             token = self._tokens.current()
             response = self._http(method, path, body, {"Authorization": f"Bearer {token}"}, secrets)
-            if response.status_code == 401 and self._tokens.renewable:
-                log.info("the API refused the token; renewing it once")
-                self._tokens.invalidate(token)
-                token = self._tokens.current()
-                response = self._http(method, path, body, {"Authorization": f"Bearer {token}"}, secrets)
-        except errors.Unauthorized as refused:  # the login itself was refused
-            self._refused = refused
-            raise
         if response.status_code == 401:
             message = self._server_message(response, secrets)
-            self._refused = errors.Unauthorized(method, path, 401, message, self.settings.credential_hint)
-            raise self._refused
+            raise self._refuse(errors.Unauthorized(method, path, 401, message, self.settings.credential_hint))
         return response
+
+    def _refuse(self, refused: errors.Unauthorized) -> errors.Unauthorized:
+        """Remembers the first refusal of these credentials; later calls repeat it without asking."""
+        with self._state_lock:
+            if self._refused is None:
+                self._refused = refused
+        return refused
 
     def _login(self) -> dict[str, Any]:
         if self._refused is not None:  # logins run one at a time: only the first is sent
@@ -315,12 +318,9 @@ class WebhooksClient:
         credentials = {"userName": self.settings.user_name, "password": self.settings.password}
         response = self._http("POST", "/authtoken", credentials, {}, ())
         if response.status_code in (400, 401, 403, 404):
-            raise errors.Unauthorized(
-                "POST",
-                "/authtoken",
-                response.status_code,
-                self._server_message(response, ()),
-                self.settings.credential_hint,
+            message = self._server_message(response, ())
+            raise self._refuse(
+                errors.Unauthorized("POST", "/authtoken", response.status_code, message, self.settings.credential_hint)
             )
         payload = self._payload("POST", "/authtoken", response)
         if not isinstance(payload, dict):
@@ -341,8 +341,10 @@ class WebhooksClient:
         message = self._server_message(response, secrets)
         if status == 404:
             raise errors.NotFound(method, path, status, message, NOT_FOUND_HINT)
-        if status in (401, 403):
+        if status == 401:
             raise errors.Unauthorized(method, path, status, message, self.settings.credential_hint)
+        if status == 403:
+            raise errors.Unauthorized(method, path, status, message, FORBIDDEN_HINT)
         if status == 429:
             raise errors.RateLimited(
                 method,
