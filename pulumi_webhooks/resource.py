@@ -9,7 +9,7 @@ import pulumi
 from pulumi import dynamic
 
 from . import preflight
-from .callsite import user_call_site
+from .callsite import register_from, user_call_site
 from .provider import WebhookProvider
 from .spec import API_NAMES, PYTHON_NAMES, SECRET_FIELDS, AuthType, has_embedded_credentials
 
@@ -99,12 +99,14 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
         props["webhook_id"] = None
 
         # Checked with every other webhook of the program before any registers (see preflight).
+        site = user_call_site()
         checked = {API_NAMES[name]: props[name] for name in CHECKED_ARGS}
-        verdict = preflight.declare(resource_name, user_call_site(), checked)
+        verdict = preflight.declare(resource_name, site, checked)
         props["endpoint"] = pulumi.Output.all(verdict, props["endpoint"]).apply(lambda pair: pair[1])
 
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_FIELDS)))
-        super().__init__(provider or WebhookProvider(), resource_name, props, opts)
+        # State records the user's line as the position, and no other frame (see callsite).
+        register_from(site, super().__init__, provider or WebhookProvider(), resource_name, props, opts)
 
     def translate_input_property(self, prop: str) -> str:
         return API_NAMES.get(prop, prop)
