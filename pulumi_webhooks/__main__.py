@@ -1,9 +1,12 @@
 """Command line of pulumi_webhooks: list, adopt, drift and recover (see `--help`).
 
-The API URL and credentials come from the same environment variables as the
-provider's fallbacks: WEBHOOKS_API_URL, and WEBHOOKS_API_TOKEN or
-WEBHOOKS_API_USERNAME with WEBHOOKS_API_PASSWORD (WEBHOOKS_<NAME>_... for a
-named connection).
+Installed as `pulumi-webhooks`; `python -m pulumi_webhooks` is the same. The API
+URL and credentials come from the same environment variables as the provider's
+fallbacks: WEBHOOKS_API_URL, and WEBHOOKS_API_TOKEN or WEBHOOKS_API_USERNAME
+with WEBHOOKS_API_PASSWORD (WEBHOOKS_<NAME>_... for a named connection).
+
+Exit codes: 0 done (for drift: in sync), 1 error (settings, API, catalog),
+2 drift found, 64 wrong usage.
 """
 
 from __future__ import annotations
@@ -14,18 +17,19 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from tqdm import tqdm
 
-from . import adopt, catalog, drift, recover
+from . import __version__, adopt, catalog, drift, recover
 from .client import WebhooksClient
 from .config import client_settings
 from .errors import WebhooksError
 
 COLUMNS = ("webhookId", "endpoint", "authType", "isAlertHook", "userName")
 DRIFT_FOUND = 2
+USAGE = 64  # EX_USAGE: argparse's own 2 would read as "drift found"
 
 
 def live_webhooks(args: argparse.Namespace) -> tuple[WebhooksClient, list[dict[str, Any]]]:
@@ -55,6 +59,8 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def adopt_command(args: argparse.Namespace) -> int:
+    if args.json and args.output == "-":
+        args.parser.error("adopt --json reports on the catalog it writes: give --output FILE")
     _, hooks = live_webhooks(args)
     data, keys = adopt.catalog_for(progress(hooks, "adopting"), args.team)
     catalog.parse(data)  # what adopt writes must load as is
@@ -63,7 +69,11 @@ def adopt_command(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         Path(args.output).write_text(text)
-        print(f"wrote {len(hooks)} webhook(s) to {args.output} (team '{args.team}', each with its adopt_id)")
+        if args.json:
+            summary = {"catalog": args.output, "team": args.team, "webhooks": len(hooks), "secretKeys": keys}
+            print(json.dumps(summary, indent=2))
+        else:
+            print(f"wrote {len(hooks)} webhook(s) to {args.output} (team '{args.team}', each with its adopt_id)")
     if keys:
         print("The API never returns secrets. Set each one before `pulumi up`:", file=sys.stderr)
         for key in keys:
@@ -75,8 +85,11 @@ def drift_command(args: argparse.Namespace) -> int:
     hooks = catalog.load(args.catalog)
     _, live = live_webhooks(args)
     report = drift.compare(progress(hooks, "comparing"), live)
-    for line in report.lines():
-        print(line)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2, sort_keys=True))
+    else:
+        for line in report.lines():
+            print(line)
     return DRIFT_FOUND if report.drifted else 0
 
 
@@ -92,7 +105,12 @@ def recover_command(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pulumi_webhooks", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="pulumi-webhooks",
+        description=__doc__.splitlines()[0],
+        epilog="exit codes: 0 done (drift: in sync), 1 error, 2 drift found, 64 wrong usage",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--connection", help="a named connection (reads WEBHOOKS_<NAME>_API_URL, ...)")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -103,12 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
     adopting = commands.add_parser("adopt", help="write a catalog that takes the account's webhooks under management")
     adopting.add_argument("--output", "-o", default="-", help="catalog file to write (YAML; default: stdout)")
     adopting.add_argument("--team", default="adopted", help="team of the adopted hooks (default: adopted)")
+    adopting.add_argument("--json", action="store_true", help="report the catalog written, and its secret keys")
     adopting.set_defaults(run=adopt_command)
 
     drifting = commands.add_parser(
         "drift", help="compare a catalog with the live API; exit 0 in sync, 2 drift, 1 error"
     )
     drifting.add_argument("catalog", help="catalog file (.yaml, .yml, .json or .toml)")
+    drifting.add_argument("--json", action="store_true", help="print the report as JSON")
     drifting.set_defaults(run=drift_command)
 
     recovering = commands.add_parser(
@@ -121,8 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(USAGE, f"{self.prog}: error: {message}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.parser = parser
     try:
         return int(args.run(args))
     except (WebhooksError, catalog.CatalogError) as error:

@@ -50,6 +50,25 @@ class Report:
         )
         return [*out, summary]
 
+    def as_json(self) -> dict[str, Any]:
+        """The same findings as `lines()`, as data for pipelines."""
+        return {
+            "drifted": self.drifted,
+            "inSync": self.in_sync,
+            "missing": [{"key": h.key, "endpoint": h.endpoint} for h in self.missing],
+            "extra": [{"webhookId": str(w.get("webhookId")), "endpoint": w.get("endpoint")} for w in self.extra],
+            "changed": [
+                {
+                    "key": hook.key,
+                    "webhookId": webhook_id,
+                    "changes": [{"field": c.field, "catalog": c.catalog, "live": c.live} for c in changes],
+                }
+                for hook, webhook_id, changes in self.changed
+            ],
+            "unclear": [{"key": hook.key, "webhookIds": ids} for hook, ids in self.ambiguous],
+            "secretValuesCompared": False,  # the API never returns them; set-or-not is compared
+        }
+
 
 def compare(hooks: Iterable[Hook], live: list[dict[str, Any]]) -> Report:
     report = Report()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -78,6 +79,16 @@ def test_drift_is_silent_in_sync_and_names_every_difference(api: Api, tmp_path: 
     assert "extra    webhook" in out and "https://rogue.example.com/h" in out
     assert "Secret values cannot be compared" in out
 
+    as_json = cli(api, "drift", "--json", str(tmp_path / "c.yaml"))
+    assert as_json.returncode == 2
+    report = json.loads(as_json.stdout)
+    assert report["drifted"] is True and report["inSync"] == 1 and report["secretValuesCompared"] is False
+    assert report["missing"] == [{"key": "adopted/status-example-com-deploys", "endpoint": HOOKS[2]["endpoint"]}]
+    assert [e["endpoint"] for e in report["extra"]] == ["https://rogue.example.com/h"]
+    [changed] = [c for c in report["changed"] if c["webhookId"] == ids[1]]
+    assert {"field": "authType", "catalog": "basic", "live": "none"} in changed["changes"]
+    assert report["unclear"] == []
+
 
 def test_drift_matches_by_endpoint_without_ids(api: Api, tmp_path: Path) -> None:
     seed(api)
@@ -144,3 +155,22 @@ def test_drift_gives_adopt_id_hooks_their_webhook_first(api: Api, tmp_path: Path
     out = cli(api, "drift", str(tmp_path / "c.yaml")).stdout
     assert "1 in sync, 0 changed, 1 missing, 2 extra" in out
     assert "missing  pay/by-endpoint" in out
+
+
+def test_adopt_json_reports_the_catalog_and_the_secret_keys_to_set(api: Api, tmp_path: Path) -> None:
+    ids = seed(api)
+    run = cli(api, "adopt", "--json", "--output", str(tmp_path / "c.yaml"))
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout)
+    assert sorted(summary.pop("secretKeys")) == sorted([f"hook{ids[0]}Token", f"hook{ids[1]}Password"])
+    assert summary == {"catalog": str(tmp_path / "c.yaml"), "team": "adopted", "webhooks": 3}
+    assert cli(api, "adopt", "--json").returncode == 64, "--json reports on a file: without --output it is misuse"
+
+
+def test_wrong_usage_exits_64_so_it_never_reads_as_drift(api: Api) -> None:
+    for args in (("drift",), ("nonsense",), ("list", "--frobnicate")):
+        run = cli(api, *args)
+        assert run.returncode == 64, (args, run.returncode, run.stderr)
+        assert "usage: pulumi-webhooks" in run.stderr
+    version = cli(api, "--version")
+    assert version.returncode == 0 and version.stdout.strip() == "pulumi-webhooks 0.1.0"

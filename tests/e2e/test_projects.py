@@ -9,16 +9,19 @@ They also pin that the package asks the engine for no `webhooks` resource plugin
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 import yaml
 
+from pulumi_webhooks import __version__
 from tests.project import COMMAND_TIMEOUT, REPO, STACK, Project, Run, cli_env, pulumi_command
 from tests.support import PASSWORD, USER, Api, ApiFactory
 
@@ -83,34 +86,56 @@ def webhooks_shown(output: str, operation: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def wheel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory holding a wheel of this working tree's package, as a user would get one.
-
-    Built from a copy of the files that make the wheel, so the build writes no build/ or
-    egg-info into the repository."""
+def dist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sdist and the wheel, built from this repository's files as a release would be, with
+    no warning. Built from a copy (tracked files, and new ones git does not ignore), so the
+    build writes no build/ or egg-info into the repository."""
     source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(REPO / name, source / name)
-    shutil.copytree(REPO / "pulumi_webhooks", source / "pulumi_webhooks", ignore=shutil.ignore_patterns("__pycache__"))
-    wheels = tmp_path_factory.mktemp("wheels")
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", wheels, source, cwd=source, env=os.environ)
-    assert [p.name for p in wheels.iterdir()] == ["pulumi_webhooks-0.1.0-py3-none-any.whl"]
-    return wheels
+    listed = run("git", "ls-files", "--cached", "--others", "--exclude-standard", cwd=REPO, env=os.environ)
+    for name in listed.output.splitlines():
+        if (REPO / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, source / name)
+    dist = tmp_path_factory.mktemp("dist")
+    # PYTHONDONTWRITEBYTECODE makes setuptools say it skips byte-compiling: a notice, not a flaw.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    built = run(sys.executable, "-m", "build", "--outdir", dist, source, cwd=source, env=env)
+    assert "warning" not in built.output.lower(), built.output
+    assert sorted(p.name for p in dist.iterdir()) == [f"pulumi_webhooks-{__version__}-py3-none-any.whl", SDIST]
+    return dist
+
+
+SDIST = f"pulumi_webhooks-{__version__}.tar.gz"
+
+
+def test_the_wheel_holds_the_package_its_data_license_and_console_script(dist_dir: Path) -> None:
+    """What `pip install pulumi-webhooks` gets: the code with py.typed and pulumi-plugin.json,
+    the license, PEP 639 metadata, the `pulumi-webhooks` command, and nothing of the repository."""
+    with zipfile.ZipFile(next(dist_dir.glob("*.whl"))) as wheel:
+        names = set(wheel.namelist())
+        info = f"pulumi_webhooks-{__version__}.dist-info"
+        metadata = wheel.read(f"{info}/METADATA").decode()
+        entry_points = wheel.read(f"{info}/entry_points.txt").decode()
+    assert {"pulumi_webhooks/py.typed", "pulumi_webhooks/pulumi-plugin.json", f"{info}/licenses/LICENSE"} <= names
+    assert not {n.split("/")[0] for n in names} - {"pulumi_webhooks", info}, "only the package and its metadata"
+    assert "License-Expression: Apache-2.0" in metadata and "Classifier: Typing :: Typed" in metadata
+    assert "pulumi-webhooks = pulumi_webhooks.__main__:main" in entry_points
 
 
 @pytest.mark.timeout(900)
 def test_a_copied_example_installs_and_deploys_as_the_pulumi_docs_describe(
-    tmp_path: Path, start_api: ApiFactory, wheel_dir: Path
+    tmp_path: Path, start_api: ApiFactory, dist_dir: Path
 ) -> None:
     """A copy of examples/quickstart is a standard project: `pulumi install` makes its own
-    venv from requirements.txt (with pulumi-webhooks from a wheel, not this source tree), then
-    stack init, config, up, a no-change preview and destroy work against the API."""
+    venv from requirements.txt (with pulumi-webhooks from the built wheel, not this source
+    tree), then stack init, config, up, a no-change preview and destroy work against the API,
+    and the installed `pulumi-webhooks` command lists what up created."""
     api = start_api()
     project = tmp_path / "quickstart"
     project.mkdir()
     for name in QUICKSTART_FILES:
         shutil.copy2(EXAMPLES / "quickstart" / name, project / name)
-    find_links = " ".join(filter(None, [str(wheel_dir), os.environ.get("PIP_FIND_LINKS", "")]))
+    find_links = " ".join(filter(None, [str(dist_dir), os.environ.get("PIP_FIND_LINKS", "")]))
     env = pulumi_env(tmp_path, PIP_FIND_LINKS=find_links)
 
     pulumi(project, env, "install")
@@ -127,6 +152,9 @@ def test_a_copied_example_installs_and_deploys_as_the_pulumi_docs_describe(
     up = pulumi(project, env, "up", "--yes", "--stack", STACK)
     assert webhooks_shown(up.output, "created") == sorted(QUICKSTART_HOOKS), up.output
     assert {hook["endpoint"] for hook in api.webhooks()} == QUICKSTART_ENDPOINTS
+    command_env = {**env, "WEBHOOKS_API_URL": api.url, "WEBHOOKS_API_USERNAME": USER, "WEBHOOKS_API_PASSWORD": PASSWORD}
+    listed = run(venv / "bin" / "pulumi-webhooks", "list", "--json", cwd=project, env=command_env)
+    assert {hook["endpoint"] for hook in json.loads(listed.output)} == QUICKSTART_ENDPOINTS
     pulumi(project, env, "preview", "--expect-no-changes", "--stack", STACK)
     pulumi(project, env, "destroy", "--yes", "--stack", STACK)
     assert api.webhooks() == []
