@@ -1,12 +1,15 @@
-"""python -m bench [--quick] [--sizes 10,100,500] [--latencies 0,50] [--runs 3]
+"""python -m bench [--quick] [--sizes 10,100,500] [--latencies 0,50] [--runs 3] [--chart PNG]
 
 For each N and API latency, in each run, side by side:
 - the real thing: `pulumi up` (create), a second `preview`, `up` after changing
   every endpoint (update), `refresh`, `destroy` of N hooks, under the real CLI;
 - the floor: the same HTTP calls from a plain script on 4 workers, plus the
-  engine's fixed cost, the same operations on an empty stack.
-Prints a table, then a JSON summary as the last line. Exits 1 if any
-operation made other API calls than the targets allow.
+  engine's fixed cost, the same operations on an empty stack;
+- each variant asked for (--compare-env, --compare-secret-provider): the same
+  operations with other engine settings, its ratio taken against the plain run.
+Prints a table, then a JSON summary as the last line; --chart draws seconds per
+hook against N. Exits 1 if any operation made other API calls than the targets
+allow.
 """
 
 from __future__ import annotations
@@ -67,14 +70,37 @@ ENGINE_ENV: dict[str, str] = {}
 """Extra environment for every pulumi command of a run (--env), e.g. engine settings."""
 
 
-def hooks_project(root: Path, api: Api, count: int, secret_provider: bool = False) -> Project:
+@dataclass(frozen=True)
+class Variant:
+    """Another setting of the same scenario, timed right after the plain one in the same run."""
+
+    name: str
+    env: dict[str, str] = field(default_factory=dict)
+    config: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str) -> Variant:
+        """`NAME:KEY=VALUE[,KEY=VALUE...]`, the form of --compare-env."""
+        name, _, settings = text.partition(":")
+        pairs = [item.split("=", 1) for item in settings.split(",") if item]
+        if not name or not pairs or any(len(pair) != 2 for pair in pairs):
+            raise argparse.ArgumentTypeError(f"{text!r}: use NAME:KEY=VALUE[,KEY=VALUE...]")
+        return cls(name, env=dict(pairs))
+
+
+SECRET_PROVIDER = Variant("secret __provider", config={"secretProvider": "true"})
+
+
+def hooks_project(root: Path, api: Api, count: int, variant: Variant | None = None) -> Project:
     project = new_project(root, api, name="bench")
     project.env.update(ENGINE_ENV)
     (project.dir / "__main__.py").write_text(PROGRAM.read_text())
     project.config("count", str(count))
     project.config("hookToken", "bench-token", secret=True)
-    if secret_provider:
-        project.config("secretProvider", "true")
+    if variant:
+        project.env.update(variant.env)
+        for key, value in variant.config.items():
+            project.config(key, value)
     return project
 
 
@@ -144,24 +170,31 @@ def expected_calls(operation: str, n: int) -> dict[str, int]:
     }[operation]
 
 
-def scenario(n: int, latency_ms: int, root: Path, compare_secret_provider: bool) -> list[Measure]:
-    """One run of one (N, latency): floor and real operations side by side."""
+def scenario(n: int, latency_ms: int, root: Path, variants: list[Variant], run: int = 0) -> list[Measure]:
+    """One run of one (N, latency): floor, real operations and variants side by side.
+
+    Odd runs time the variants before the plain project, so that neither always
+    runs second on a machine already warmed up by the other."""
     with api_server(latency_ms, root / "floor") as api:
         http = http_floor(api.url, USER, PASSWORD, n)
     with api_server(latency_ms, root / "api") as api:
         empty = {op: seconds for op, seconds, *_ in run_operations(hooks_project(root / "empty", api, 0)).timings}
-        real = run_operations(hooks_project(root / "hooks", api, n))
+        settings: list[Variant | None] = [None, *variants]  # index 0: the plain project
+        order = range(len(settings))[::-1] if run % 2 else range(len(settings))
+        timed = {i: run_operations(hooks_project(root / f"hooks-{i}", api, n, settings[i])) for i in order}
+        real = timed[0]
         measures = [
             Measure(op, n, latency_ms, seconds, http[op] + empty[op], calls, peak, cpu)
             for op, seconds, calls, peak, cpu in real.timings
         ]
         measures[0].extra = real.state
-        if compare_secret_provider:
-            secret = run_operations(hooks_project(root / "secret", api, n, secret_provider=True))
-            for (op, seconds, calls, peak, cpu), plain in zip(secret.timings, measures, strict=False):
-                measure = Measure(f"{op} (secret __provider)", n, latency_ms, seconds, plain.seconds, calls, peak, cpu)
+        for i, variant in enumerate(variants, start=1):
+            other = timed[i]
+            for (op, seconds, calls, peak, cpu), plain in zip(other.timings, measures[:5], strict=True):
+                # The floor of a variant is the plain run: its ratio says what the setting buys.
+                measure = Measure(f"{op} ({variant.name})", n, latency_ms, seconds, plain.seconds, calls, peak, cpu)
                 if op == "create":
-                    measure.extra = secret.state
+                    measure.extra = other.state
                 measures.append(measure)
     return measures
 
@@ -233,6 +266,15 @@ def main(argv: list[str]) -> int:
         help="also run each scenario with __provider stored as a secret (the SDK default)",
     )
     parser.add_argument(
+        "--compare-env",
+        action="append",
+        default=[],
+        type=Variant.parse,
+        metavar="NAME:KEY=VALUE[,KEY=VALUE]",
+        help="also run each scenario with this environment, e.g. parallel-diff:PULUMI_PARALLEL_DIFF=true (repeatable)",
+    )
+    parser.add_argument("--chart", type=Path, metavar="PNG", help="draw seconds per hook against N into this file")
+    parser.add_argument(
         "--env",
         action="append",
         default=[],
@@ -244,6 +286,7 @@ def main(argv: list[str]) -> int:
     sizes = [10, 100] if args.quick else [int(s) for s in args.sizes.split(",")]
     runs = 1 if args.quick else args.runs
     latencies = [int(s) for s in args.latencies.split(",")]
+    variants = [*([SECRET_PROVIDER] if args.compare_secret_provider else []), *args.compare_env]
 
     rows: list[dict[str, Any]] = []
     failures: list[str] = []
@@ -253,7 +296,7 @@ def main(argv: list[str]) -> int:
             for run in range(runs):
                 with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
                     started = time.perf_counter()
-                    per_run.append(scenario(n, latency, Path(tmp), args.compare_secret_provider))
+                    per_run.append(scenario(n, latency, Path(tmp), variants, run))
                     print(
                         f"# N={n} latency={latency} ms run {run + 1}/{runs}: {time.perf_counter() - started:.0f} s",
                         file=sys.stderr,
@@ -275,6 +318,11 @@ def main(argv: list[str]) -> int:
         "provider code per hook, in-process at 0 ms (HTTP included):",
         ", ".join(f"{op} {s * 1000:.2f} ms" for op, s in share.items()),
     )
+    if args.chart:
+        from bench.chart import draw_seconds_per_hook  # matplotlib: only when a chart is asked for
+
+        draw_seconds_per_hook(rows, args.chart)
+        print(f"chart: {args.chart}", file=sys.stderr)
     for failure in failures:
         print(f"API-call target missed: {failure}", file=sys.stderr)
     print(json.dumps({"results": rows, "provider_ms_per_hook": {k: round(v * 1000, 3) for k, v in share.items()}}))
