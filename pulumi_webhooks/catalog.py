@@ -93,12 +93,35 @@ class CatalogError(ValueError):
         )
 
 
-def load(source: str | Path | Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> list[Hook]:
-    """The hooks of a catalog file or object; raises `CatalogError` listing every problem."""
+def load(
+    source: str | Path | Sequence[Mapping[str, Any]] | Mapping[str, Any], teams: Sequence[str] | None = None
+) -> list[Hook]:
+    """The hooks of a catalog file or object, of the given teams only when `teams` is set;
+    raises `CatalogError` listing every problem. The whole catalog is checked either way."""
     if isinstance(source, (str, Path)):
-        path = Path(source)
-        return parse(_read(path), origin=str(path))
-    return parse(source, origin="catalog")
+        origin = str(source)
+        hooks = parse(_read(Path(source)), origin=origin)
+    else:
+        origin = "catalog"
+        hooks = parse(source, origin=origin)
+    return hooks if teams is None else select(hooks, teams, origin)
+
+
+def select(hooks: list[Hook], teams: Sequence[str], origin: str = "catalog") -> list[Hook]:
+    """The hooks of `teams`: how one catalog is split across stacks. Every name must be a team
+    of the catalog, so a typo cannot silently deploy (or destroy) nothing."""
+    known = sorted({hook.team for hook in hooks})
+    if isinstance(teams, str) or not all(isinstance(team, str) for team in teams):
+        raise CatalogError([f"teams: give a list of team names, such as {known[:2]}"])
+    if not teams:
+        raise CatalogError(["teams: the list is empty: name at least one team, or leave teams out for all of them"])
+    unknown = [team for team in teams if team not in known]
+    if unknown:
+        raise CatalogError(
+            [f"teams: '{team}' is not a team of {origin}; its teams are {', '.join(known)}" for team in unknown]
+        )
+    chosen = set(teams)
+    return [hook for hook in hooks if hook.team in chosen]
 
 
 def _read(path: Path) -> Any:

@@ -22,6 +22,9 @@ class WebhookFleet(pulumi.ComponentResource):
     by the keys the catalog names. Every catalog problem, including a missing
     secret key, is reported at once, before any resource is registered.
 
+    `teams` deploys only those teams' hooks: one catalog split across stacks, each
+    stack naming its teams (an unknown name is an error, not an empty fleet).
+
     Outputs: `webhook_ids` and `endpoints`, both keyed `team/name`; `hooks` holds
     the `Webhook` resources by the same keys.
     """
@@ -37,10 +40,11 @@ class WebhookFleet(pulumi.ComponentResource):
         *,
         provider: WebhookProvider | None = None,
         config: pulumi.Config | None = None,
+        teams: Sequence[str] | None = None,
     ) -> None:
         config = config or pulumi.Config()
         try:
-            hooks = catalog.load(source)
+            hooks = catalog.load(source, teams)
             missing = sorted({key for hook in hooks for key in hook.secret_keys() if config.get_secret(key) is None})
             if missing:
                 raise catalog.CatalogError(

@@ -106,6 +106,9 @@ class Project:
     def export(self) -> dict[str, Any]:
         return json.loads(self.pulumi("stack", "export", "--stack", STACK).output)
 
+    def stack_outputs(self) -> dict[str, Any]:
+        return json.loads(self.pulumi("stack", "output", "--json", "--stack", STACK).output)
+
     def webhook_states(self) -> dict[str, dict[str, Any]]:
         """Webhook resources in state, by resource name."""
         resources = self.export()["deployment"].get("resources", [])

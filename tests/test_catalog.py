@@ -157,3 +157,39 @@ def test_team_and_name_that_join_into_the_same_resource_name_are_refused() -> No
             ]
         )
     assert "makes the same resource name as catalog: [0] (c)" in str(raised.value)
+
+
+SPLIT = {
+    "teams": {
+        team: {"hooks": [{"name": "h0", "endpoint": f"https://{team}.example.com/0", "auth_type": "none"}]}
+        for team in ("ops", "payments", "growth")
+    }
+}
+
+
+def test_teams_selects_a_subset_of_the_catalog() -> None:
+    hooks = catalog.load(SPLIT, teams=["payments", "ops"])
+    assert sorted(h.key for h in hooks) == ["ops/h0", "payments/h0"]
+    assert len(catalog.load(SPLIT)) == 3
+
+
+@pytest.mark.parametrize(
+    ("teams", "fragment"),
+    [
+        (["payments", "opz"], "teams: 'opz' is not a team of catalog; its teams are growth, ops, payments"),
+        ([], "teams: the list is empty: name at least one team"),
+        ("ops", "teams: give a list of team names"),
+    ],
+)
+def test_a_team_selection_that_would_deploy_nothing_or_the_wrong_thing_is_refused(
+    teams: list[str] | str, fragment: str
+) -> None:
+    with pytest.raises(CatalogError, match="1 problem") as raised:
+        catalog.load(SPLIT, teams=teams)
+    assert fragment in str(raised.value)
+
+
+def test_a_selection_still_checks_the_whole_catalog() -> None:
+    broken = {"teams": {**SPLIT["teams"], "data": {"hooks": [{"name": "x", "endpoint": "nope", "auth_type": "none"}]}}}
+    with pytest.raises(CatalogError, match=r"teams\.data\.hooks\[0\] \(x\): endpoint"):
+        catalog.load(broken, teams=["ops"])

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tests.project import Project
+from tests.project import Project, new_project
 from tests.support import PASSWORD, USER
 
 FLEET_PROGRAM = """
@@ -156,3 +158,41 @@ def test_catalog_errors_fail_preview_all_at_once_before_any_api_call(project: Pr
     assert not run.ok
     assert "secret key 'unsetKey' is not set: run `pulumi config set --secret unsetKey ...`" in run.output
     assert "Traceback" not in run.output
+
+
+SPLIT_PROGRAM = """
+from pathlib import Path
+from pulumi_webhooks import WebhookFleet
+
+fleet = WebhookFleet("fleet", Path(__file__).with_name("catalog.yaml"), teams=config.require_object("teams"))
+pulumi.export("ids", fleet.webhook_ids)
+"""
+
+
+def test_one_catalog_split_across_two_stacks_by_team(project: Project, tmp_path: Path) -> None:
+    catalog = big_catalog(3)
+    # Only the payments team's hooks need this secret: the other stack never sets it.
+    catalog["teams"]["payments"]["defaults"]["token_secret"] = "paymentsToken"
+    other = new_project(tmp_path / "second", project.api)
+    for stack, teams in ((project, ["payments"]), (other, ["ops", "growth", "security", "data"])):
+        write_catalog(stack, catalog)
+        stack.program(SPLIT_PROGRAM)
+        stack.config("teams", json.dumps(teams))
+    project.config("paymentsToken", TOKEN, secret=True)
+    other.config("fleetToken", TOKEN, secret=True)
+
+    project.up()
+    other.up()
+    assert sorted(project.stack_outputs()["ids"]) == [f"payments/hook-{i:03d}" for i in range(3)]
+    assert len(other.stack_outputs()["ids"]) == 12
+    assert len(project.api.webhooks()) == 15
+    project.preview("--expect-no-changes")
+
+    # A typo in a stack's team list fails its preview with one message; nothing is touched.
+    other.config("teams", json.dumps(["ops", "securty"]))
+    project.api.post("/_admin/reset-stats")
+    run = other.preview(check=False)
+    assert not run.ok
+    assert "teams: 'securty' is not a team of" in run.output, run.output
+    assert "Traceback" not in run.output
+    assert project.api.stats()["requests"] == {}
