@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -106,13 +109,29 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
 
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_FIELDS)))
         # State records the user's line as the position, and no other frame (see callsite).
-        register_from(site, super().__init__, provider or WebhookProvider(), resource_name, props, opts)
+        with _sdk_pickler_restored():
+            register_from(site, super().__init__, provider or WebhookProvider(), resource_name, props, opts)
 
     def translate_input_property(self, prop: str) -> str:
         return API_NAMES.get(prop, prop)
 
     def translate_output_property(self, prop: str) -> str:
         return PYTHON_NAMES.get(prop, prop)
+
+
+@contextmanager
+def _sdk_pickler_restored() -> Iterator[None]:
+    """The SDK pickles each dynamic resource's provider with `pickle._Pickler` patched to sort
+    dicts, and never undoes the patch: each resource wraps the previous one's wrapper, and past
+    about 950 resources in one program pickling fails with RecursionError. Undoing it after each
+    registration keeps at most one wrapper, whatever the program's size."""
+    patched = ("_batch_setitems", "save_dict")
+    saved = {name: pickle._Pickler.__dict__[name] for name in patched}  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for name, original in saved.items():
+            setattr(pickle._Pickler, name, original)  # type: ignore[attr-defined]
 
 
 def _secret_if_credentials(endpoint: str) -> pulumi.Input[str]:

@@ -156,3 +156,19 @@ def test_an_input_that_fails_fails_its_own_webhook_and_holds_up_no_other() -> No
     with pytest.raises(KeyError):
         resolved(broken.webhook_id)
     assert [args.name for args in SENT] == ["fine"]
+
+
+@pulumi.runtime.test
+def test_a_program_of_twelve_hundred_webhooks_registers() -> pulumi.Output[Any]:
+    """The SDK's provider pickling used to nest one wrapper per resource (RecursionError near
+    950); each registration now leaves `pickle` as it found it."""
+    import pickle
+
+    original = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+    hooks = [Webhook(f"h{i}", endpoint=f"https://ops.example.com/{i}", auth_type="none") for i in range(1200)]
+    assert pickle._Pickler._batch_setitems is original  # type: ignore[attr-defined]
+
+    def check(ids: list[str]) -> None:
+        assert len(ids) == 1200 and len(SENT) == 1200
+
+    return pulumi.Output.all(*(hook.webhook_id for hook in hooks)).apply(check)
