@@ -6,7 +6,7 @@ fallbacks: WEBHOOKS_API_URL, and WEBHOOKS_API_TOKEN or WEBHOOKS_API_USERNAME
 with WEBHOOKS_API_PASSWORD (WEBHOOKS_<NAME>_... for a named connection).
 
 Exit codes: 0 done (for drift: in sync), 1 error (settings, API, catalog),
-2 drift found, 64 wrong usage.
+2 drift found, 64 wrong usage, 75 the stack is busy (recover --stack: try later).
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
 import yaml
 from tqdm import tqdm
 
-from . import __version__, adopt, catalog, drift, recover
+from . import __version__, adopt, catalog, drift, pipeline, recover
 from .client import WebhooksClient
 from .config import client_settings
 from .errors import WebhooksError
@@ -30,6 +31,7 @@ from .errors import WebhooksError
 COLUMNS = ("webhookId", "endpoint", "authType", "isAlertHook", "userName")
 DRIFT_FOUND = 2
 USAGE = 64  # EX_USAGE: argparse's own 2 would read as "drift found"
+BUSY = 75  # EX_TEMPFAIL: the stack is locked by a run that may still be going
 
 
 def live_webhooks(args: argparse.Namespace) -> tuple[WebhooksClient, list[dict[str, Any]]]:
@@ -94,6 +96,17 @@ def drift_command(args: argparse.Namespace) -> int:
 
 
 def recover_command(args: argparse.Namespace) -> int:
+    if args.stack:
+        if args.state != "-":
+            args.parser.error("recover: give --stack or a STATE file, not both")
+        minutes = args.break_locks_older_than
+        stack = pipeline.Stack(args.stack, Path(args.cwd))
+        report = pipeline.recover_stack(stack, None if minutes is None else timedelta(minutes=minutes))
+        if args.json:
+            print(json.dumps(report.as_json(), indent=2))
+        for line in report.lines():
+            print(line, file=sys.stderr)
+        return 0
     source = sys.stdin if args.state == "-" else open(args.state, encoding="utf-8")  # noqa: SIM115
     with source:
         export = json.load(source)
@@ -137,6 +150,19 @@ def build_parser() -> argparse.ArgumentParser:
         "(stdin to stdout, for `pulumi stack import`)",
     )
     recovering.add_argument("state", nargs="?", default="-", help="`pulumi stack export` output (default: stdin)")
+    recovering.add_argument(
+        "--stack",
+        help="the pipeline step: make this stack ready for `pulumi up` (stale lock, interrupted creates), "
+        "in place; a no-op when there is nothing to recover",
+    )
+    recovering.add_argument("--cwd", default=".", help="with --stack: the Pulumi project's directory (default: .)")
+    recovering.add_argument(
+        "--break-locks-older-than",
+        type=float,
+        metavar="MINUTES",
+        help="with --stack: also clear a lock taken on another machine this long ago (a killed CI job's)",
+    )
+    recovering.add_argument("--json", action="store_true", help="with --stack: print what was done as JSON")
     recovering.set_defaults(run=recover_command)
     return parser
 
@@ -153,6 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.parser = parser
     try:
         return int(args.run(args))
+    except pipeline.StackBusy as error:
+        print(f"error: {error}", file=sys.stderr)
+        return BUSY
     except (WebhooksError, catalog.CatalogError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -55,6 +55,9 @@ class ClientSettings:
     backoff_factor: float = 0.5
     max_requests_per_second: float | None = None
     credential_hint: str = "check the API credentials"
+    # False: refuse to create a webhook whose exact look-alike already exists (an interrupted
+    # run's orphan, most likely) rather than duplicate it.
+    create_look_alikes: bool = False
 
 
 class WebhooksClient:
@@ -69,9 +72,9 @@ class WebhooksClient:
             self._tokens = TokenSource(static_token=settings.api_token)
         else:
             self._tokens = TokenSource(login=self._login)
-        # Ids that existed before this client's first create, and ids it created
-        # since: neither may be adopted as the result of an ambiguous create.
-        self._baseline_ids: set[str] | None = None
+        # Webhooks that existed before this client's first create, by id, and ids it
+        # created since: neither may be adopted as the result of an ambiguous create.
+        self._baseline_hooks: dict[str, dict[str, Any]] | None = None
         self._owned_ids: set[str] = set()
         self._state_lock = threading.Lock()
         self._baseline_lock = threading.Lock()
@@ -91,6 +94,9 @@ class WebhooksClient:
         secrets = (spec.password, spec.token)
         with self._create_lock(body):
             baseline = self._baseline()
+            look_alikes = sorted((i for i, item in baseline.items() if looks_like(item, body)), key=_id_order)
+            if look_alikes and not self.settings.create_look_alikes:
+                raise errors.LookAlikeExists(look_alikes)
             for attempt in range(1, CREATE_ATTEMPTS + 1):
                 try:
                     response = self._send("POST", "/webhooks", body, secrets)
@@ -157,9 +163,13 @@ class WebhooksClient:
         path = _webhook_path(webhook_id)
         try:
             self._payload("DELETE", path, self._send("DELETE", path))
+            existed = True
         except errors.NotFound:
-            return False
-        return True
+            existed = False
+        with self._baseline_lock:
+            if self._baseline_hooks is not None:
+                self._baseline_hooks.pop(str(webhook_id), None)  # gone: no longer a look-alike
+        return existed
 
     # -- ambiguous creates --------------------------------------------------
 
@@ -172,18 +182,18 @@ class WebhooksClient:
         with lock:
             yield
 
-    def _baseline(self) -> set[str]:
+    def _baseline(self) -> dict[str, dict[str, Any]]:
         with self._baseline_lock:
-            if self._baseline_ids is None:
-                self._baseline_ids = {i for item in self.list() if (i := _extract_id(item)) is not None}
-            return self._baseline_ids
+            if self._baseline_hooks is None:
+                self._baseline_hooks = {i: item for item in self.list() if (i := _extract_id(item)) is not None}
+            return self._baseline_hooks
 
     def _own(self, webhook_id: str) -> str:
         with self._state_lock:
             self._owned_ids.add(webhook_id)
         return webhook_id
 
-    def _settle(self, body: dict[str, Any], baseline: set[str]) -> str | None:
+    def _settle(self, body: dict[str, Any], baseline: Iterable[str]) -> str | None:
         """After an unknown outcome: the created webhook, looked for over `SETTLE_SECONDS`.
 
         If the API cannot even be listed, nobody can tell whether the webhook
@@ -208,10 +218,10 @@ class WebhooksClient:
             time.sleep(delay)
             delay *= 2
 
-    def _find_created(self, body: dict[str, Any], baseline: set[str]) -> str | None:
+    def _find_created(self, body: dict[str, Any], baseline: Iterable[str]) -> str | None:
         """The id of the webhook this create made, found by listing and matching; None if none is listed."""
         with self._state_lock:
-            taken = baseline | self._owned_ids
+            taken = set(baseline) | self._owned_ids
         candidates = [
             webhook_id
             for item in self.list()
@@ -394,6 +404,11 @@ def _extract_id(payload: Any) -> str | None:
         if isinstance(value, (int, str)) and not isinstance(value, bool) and str(value):
             return str(value)
     return None
+
+
+def _id_order(webhook_id: str) -> tuple[int, str]:
+    """Numeric ids in numeric order, others after them."""
+    return (int(webhook_id), "") if webhook_id.isdigit() else (1 << 62, webhook_id)
 
 
 def looks_like(item: dict[str, Any], body: dict[str, Any]) -> bool:

@@ -56,6 +56,7 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
     password_setting = setting("apiPassword", "API_PASSWORD", connection)
     timeout_setting = setting("timeoutSeconds", "TIMEOUT_SECONDS", connection)
     rate_setting = setting("maxRequestsPerSecond", "MAX_REQUESTS_PER_SECOND", connection)
+    look_alikes_setting = setting("createLookAlikes", "CREATE_LOOK_ALIKES", connection)
 
     def from_config(s: Setting) -> str | None:
         value = get(s.key)
@@ -114,6 +115,8 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
     timeout = _number(lookup(timeout_setting), timeout_setting, "a number of seconds between 0 and 600", 600) or 30.0
     rate = _number(lookup(rate_setting), rate_setting, "a number of requests per second between 0 and 10000", 10000)
 
+    create_look_alikes = _flag(lookup(look_alikes_setting), look_alikes_setting)
+
     return ClientSettings(
         api_url=api_url,
         api_token=token,
@@ -122,6 +125,7 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
         read_timeout=timeout,
         max_requests_per_second=rate,
         credential_hint=hint,
+        create_look_alikes=create_look_alikes,
     )
 
 
@@ -144,3 +148,12 @@ def _number(raw: str | None, where: Setting, what: str, highest: float) -> float
     if not 0 < value <= highest:
         raise ConfigError(f"{where} must be {what}")
     return value
+
+
+def _flag(raw: str | None, where: Setting) -> bool:
+    """A true/false setting, false when unset."""
+    if raw is None:
+        return False
+    if raw.lower() not in ("true", "false"):
+        raise ConfigError(f"{where} must be true or false")
+    return raw.lower() == "true"

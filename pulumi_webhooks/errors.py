@@ -65,3 +65,19 @@ class Unreachable(ApiError):
 
 class AmbiguousCreate(ApiError):
     """A create may or may not have happened, and the API's list cannot tell which hook it made."""
+
+
+class LookAlikeExists(WebhooksError):
+    """A create would make a second webhook with the same settings as one this run did not make."""
+
+    def __init__(self, webhook_ids: list[str]) -> None:
+        self.webhook_ids = webhook_ids
+        first = webhook_ids[0]
+        listed = ", ".join(webhook_ids)
+        super().__init__(
+            f"webhook {listed} already has exactly these settings (secrets aside) and was not made by this "
+            "run: nothing was created, to avoid a duplicate. If an interrupted `pulumi up` made it, take it over "
+            f'with adopt_id="{first}" (pipelines: run `pulumi-webhooks recover --stack STACK` before every `up`). '
+            "If this `up` renames the webhook, give it `aliases`. To create an identical webhook on purpose, "
+            "set webhooks:createLookAlikes to true"
+        )

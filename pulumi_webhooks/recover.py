@@ -58,7 +58,7 @@ def repair(
     resources = deployment.setdefault("resources", [])
 
     def ours(resource: dict[str, Any]) -> bool:
-        return _is_webhook(resource) and _connection(resource) == connection
+        return is_webhook(resource) and resource_connection(resource) == connection
 
     owned = {str(r.get("id")) for r in resources if ours(r) and r.get("id")}
     free = [w for w in live if str(w.get("webhookId")) not in owned]
@@ -83,11 +83,11 @@ def repair(
     return repaired, recovery
 
 
-def _is_webhook(resource: dict[str, Any]) -> bool:
+def is_webhook(resource: dict[str, Any]) -> bool:
     return str(resource.get("type", "")).endswith(WEBHOOK_TYPE_SUFFIX)
 
 
-def _connection(resource: dict[str, Any]) -> str | None:
+def resource_connection(resource: dict[str, Any]) -> str | None:
     serialized = (resource.get("inputs") or {}).get(PROVIDER_KEY)
     return connection_of(serialized, default=None) if isinstance(serialized, str) else None
 

@@ -188,12 +188,39 @@ def test_an_ambiguous_create_never_adopts_an_older_look_alike(start_api: ApiFact
     )
     plain.process.stop()
     api = start_api("--drop-create-response-rate", "1", db=plain.process.db_path)
-    client = login_client(api)
+    client = login_client(api, create_look_alikes=True)  # past the guard below, to the ambiguous create
     webhook_id = client.create(bearer())
     hooks = api.webhooks()
     assert len(hooks) == 2
     assert webhook_id != str(older.json()["webhookId"])
     assert webhook_id == str(max(int(h["webhookId"]) for h in hooks))
+
+
+def test_a_create_never_duplicates_a_look_alike_that_this_run_did_not_make(api: Api) -> None:
+    """The orphan of an interrupted `up` looks exactly like this: the create is refused, naming it."""
+    body = {"endpoint": "https://ops.example.com/hook", "authType": "bearer", "token": "x", "isAlertHook": True}
+    orphan = str(api.post("/webhooks", body).json()["webhookId"])
+    api.post("/webhooks", {**body, "isAlertHook": False})  # differs in one field: not a look-alike
+    client = login_client(api)
+    with pytest.raises(errors.LookAlikeExists) as raised:
+        client.create(bearer())
+    assert f"webhook {orphan} already has exactly these settings" in str(raised.value)
+    assert f'adopt_id="{orphan}"' in str(raised.value) and "recover --stack" in str(raised.value)
+    assert HOOK_TOKEN not in str(raised.value)
+    assert len(api.webhooks()) == 2
+
+    # Gone (deleted by this run), it no longer blocks; a look-alike this run made never did.
+    assert client.delete(orphan)
+    first = client.create(bearer())
+    second = client.create(bearer())
+    assert first != second and len(api.webhooks()) == 3
+
+
+def test_look_alikes_can_be_created_on_purpose(api: Api) -> None:
+    body = {"endpoint": "https://ops.example.com/hook", "authType": "bearer", "token": "x", "isAlertHook": True}
+    api.post("/webhooks", body)
+    login_client(api, create_look_alikes=True).create(bearer())
+    assert len(api.webhooks()) == 2
 
 
 def test_an_unresolvable_create_fails_and_creates_nothing_more(start_api: ApiFactory) -> None:

@@ -107,3 +107,12 @@ def test_an_api_url_with_credentials_is_refused() -> None:
     with pytest.raises(ConfigError, match="must not carry credentials") as raised:
         settings({"webhooks:apiUrl": "https://me:url-Secret@api.example.com", "webhooks:apiToken": "some-T0ken"})
     assert "url-Secret" not in str(raised.value)
+
+
+def test_create_look_alikes_is_a_flag_off_by_default() -> None:
+    token = {**URL, "webhooks:apiToken": "t"}
+    assert settings(token).create_look_alikes is False
+    assert settings({**token, "webhooks:createLookAlikes": "true"}).create_look_alikes is True
+    assert settings(token, {"WEBHOOKS_CREATE_LOOK_ALIKES": "TRUE"}).create_look_alikes is True
+    with pytest.raises(ConfigError, match=r"webhooks:createLookAlikes \(or WEBHOOKS_CREATE_LOOK_ALIKES\) must be"):
+        settings({**token, "webhooks:createLookAlikes": "yes"})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.leaks import assert_no_leaks
+from tests.leaks import assert_no_leaks, leaks, project_sources
 from tests.project import STACK, Project, Run, new_project, pulumi_command
 from tests.support import PASSWORD, STATIC_TOKEN, USER, Api, ApiFactory
 
@@ -29,9 +30,10 @@ TOKEN = "campaign-T0ken-9f3b"
 SECRETS = [TOKEN, PASSWORD, STATIC_TOKEN]
 PROGRAM = """
 suffix = config.get("suffix") or "v1"
+adopt = config.get_object("adopt") or {}
 for i in range(config.require_int("count")):
     Webhook(f"hook-{i:04d}", endpoint=f"https://campaign.example.com/{suffix}/{i}", auth_type="bearer",
-            token=config.require_secret("hookToken"))
+            token=config.require_secret("hookToken"), adopt_id=adopt.get(f"hook-{i:04d}"))
 """
 
 
@@ -182,7 +184,13 @@ def interrupt_up(project: Project, sig: signal.Signals, after_hooks: int) -> Non
     wait_for_hooks(project, after_hooks, process)
     os.killpg(process.pid, sig)
     process.wait(timeout=120)
-    # Plugins run in process groups of their own: a killed CLI leaves its provider behind.
+    kill_orphaned_providers(project)
+    record(project, process, output)
+
+
+def kill_orphaned_providers(project: Project) -> None:
+    """Plugins run in process groups of their own: a killed CLI leaves its provider behind,
+    where a killed CI job would take it down too."""
     marker = f"PULUMI_HOME={project.env['PULUMI_HOME']}".encode()
     for proc in Path("/proc").iterdir():
         try:
@@ -191,7 +199,6 @@ def interrupt_up(project: Project, sig: signal.Signals, after_hooks: int) -> Non
                 os.kill(int(proc.name), signal.SIGKILL)
         except OSError:  # gone meanwhile
             pass
-    record(project, process, output)
 
 
 def recover(project: Project) -> str:
@@ -294,3 +301,137 @@ def test_7_two_hundred_hooks_in_one_up_stay_consistent(tmp_path: Path, start_api
     assert len(ids) == len(set(ids)) == count
     assert_no_leaks(project, SECRETS)
     report("7 200 hooks, default parallelism", hooks=count, **figures)
+
+
+# -- campaign 8: kills at random points, then the pipeline or a bare `up` ---------------------
+
+KILL_LATENCY_MS = "20"
+
+
+def recovery_step(project: Project) -> dict[str, Any]:
+    """`pulumi-webhooks recover --stack`, the first step of the README's pipeline."""
+    step = subprocess.run(
+        [sys.executable, "-m", "pulumi_webhooks", "recover", "--stack", STACK, "--json"],
+        cwd=project.dir,
+        env=project.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    project.runs.append(Run(("recover",), step.returncode, step.stdout + step.stderr))
+    assert step.returncode == 0, step.stderr
+    return dict(json.loads(step.stdout))
+
+
+def writes(api: Api, operation: str) -> int:
+    if operation == "create":
+        return len(api.webhooks())
+    return int(api.stats()["requests"].get("PUT /webhooks/<id>", 0))
+
+
+def census(project: Project, count: int, suffix: str) -> dict[str, int]:
+    """How far the API is from the program: duplicated, missing and extra hooks, and hooks the
+    API holds that state does not (refused by the guard, waiting for adopt_id)."""
+    endpoints = Counter(h["endpoint"] for h in project.api.webhooks())
+    wanted = {f"https://campaign.example.com/{suffix}/{i}" for i in range(count)}
+    return {
+        "duplicates": sum(n - 1 for n in endpoints.values() if n > 1),
+        "missing": len(wanted - set(endpoints)),
+        "extra": len(set(endpoints) - wanted),
+        "not_in_state": count - len(project.webhook_states()),
+    }
+
+
+def kill_trial(
+    tmp_path: Path, start_api: ApiFactory, kill: str, operation: str, at: int, pipeline: bool, count: int
+) -> dict[str, Any]:
+    """One trial: `up` (a create of `count` hooks, or an update of all of them) killed once `at`
+    writes reached the API, then the pipeline (recovery step, `up`) or a bare `up` (and, if it
+    refuses orphans, the `adopt_id`s its messages name, and `up` again)."""
+    api = start_api("--latency-ms", KILL_LATENCY_MS)
+    project = hooks_project(tmp_path, api, count)
+    suffix = "v1"
+    if operation == "update":
+        project.up("--skip-preview")
+        project.config("suffix", suffix := "v2")
+        api.post("/_admin/reset-stats")
+    output = project.dir / "killed-up.log"
+    process = start_up(project, output)
+    deadline = time.monotonic() + 120
+    while writes(api, operation) < at and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if kill == "server":
+        port = api.url.rsplit(":", 1)[1]
+        api.process.process.kill()  # SIGKILL: no goodbye to in-flight requests
+        api.process.stop()
+        time.sleep(1)
+        project.api = api = start_api("--latency-ms", KILL_LATENCY_MS, "--port", port, db=api.process.db_path)
+        process.wait(timeout=600)
+    else:
+        signum = signal.SIGKILL if kill == "SIGKILL" else signal.SIGINT
+        os.killpg(process.pid, signum)
+        process.wait(timeout=120)
+        kill_orphaned_providers(project)
+        if kill == "SIGKILL" and not pipeline:
+            project.pulumi("cancel", "--yes", "--stack", STACK)  # what a person does first; the step does it itself
+    record(project, process, output)
+    pending = len(project.export()["deployment"].get("pending_operations") or [])
+    result: dict[str, Any] = {"pending": pending}
+    if pipeline:
+        step = recovery_step(project)
+        result.update(imported=len(step["imported"]), dropped=len(step["dropped"]))
+        final = project.up(check=False)
+    else:
+        # What a person does: `up`, then what its messages say. The guard refuses each orphan,
+        # naming its id; the engine stops creating at the first failure.
+        final = project.up(check=False)
+        bare = census(project, count, suffix)
+        refused = dict(re.findall(r"Webhook \((hook-\d{4})\):\s+error: webhook (\S+) already has", final.output))
+        result.update(refused=len(refused), bare_up_duplicates=bare["duplicates"], bare_up_missing=bare["missing"])
+        if refused:
+            project.config("adopt", json.dumps(refused))
+            final = project.up(check=False)
+    leaked = leaks(project_sources(project), SECRETS)
+    result.update(up_ok=final.ok, leaks=len(leaked), **census(project, count, suffix))
+    api.process.stop()  # hundreds of trials in the full form: one server at a time
+    return result
+
+
+KILLS = ("SIGKILL", "SIGINT", "server")
+
+
+def test_8_kills_at_random_points_then_the_pipeline_leaves_exactly_the_program(
+    tmp_path: Path, start_api: ApiFactory
+) -> None:
+    """For each kill (the CLI's process group by SIGKILL or SIGINT, or the API server by
+    SIGKILL) and each operation (a create of 100 hooks, an update of all of them): `trials`
+    kills at random points, each followed by the pipeline (recovery step, then `up`), and one
+    followed by a bare `up`. Seeded: the same kill points every run."""
+    count = 100
+    trials = size(1)
+    rng = random.Random(8)
+    table: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for kill in KILLS:
+        for operation in ("create", "update"):
+            for trial in range(trials + 1):
+                route = "bare" if trial == trials else "pipeline"
+                at = rng.randrange(count)
+                folder = tmp_path / f"{kill}-{operation}-{trial}"
+                result = kill_trial(folder, start_api, kill, operation, at, route == "pipeline", count)
+                table.setdefault((route, kill, operation), []).append({"at": at, **result})
+    for (route, kill, operation), results in table.items():
+        totals = {key: sum(int(r[key]) for r in results) for key in results[0] if key not in ("at", "up_ok")}
+        report(
+            f"8 {route}: {kill} during {operation}",
+            hooks=count,
+            trials=len(results),
+            kill_points=sorted(r["at"] for r in results),
+            up_failed=sum(not r["up_ok"] for r in results),
+            **totals,
+        )
+    for (route, kill, operation), results in table.items():
+        for r in results:
+            where = f"{route}, {kill} during {operation} at {r['at']}"
+            assert (r["duplicates"], r["missing"], r["extra"], r["leaks"]) == (0, 0, 0, 0), f"{where}: {r}"
+            assert r["up_ok"] and r["not_in_state"] == 0, f"{where}: {r}"
+            assert r.get("bare_up_duplicates", 0) == 0, f"{where}: the bare `up` duplicated: {r}"

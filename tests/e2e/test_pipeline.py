@@ -1,0 +1,141 @@
+"""The pipeline's recovery step (`pulumi-webhooks recover --stack`) and the bare `up`'s guard
+against duplicates, under the real CLI. Kills at random points are campaign 8
+(tests/reliability); these pin each behaviour once."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.project import STACK, Project
+
+PROGRAM = """
+adopt = config.get_object("adopt") or {}
+for i in range(3):
+    Webhook(f"hook-{i}", endpoint=f"https://ops.example.com/pipeline/{i}", auth_type="bearer",
+            token=config.require_secret("hookToken"), adopt_id=adopt.get(str(i)))
+"""
+TOKEN = "pipeline-T0ken-2c9e"
+BUSY = 75
+
+
+def deployed(project: Project) -> Project:
+    project.program(PROGRAM)
+    project.config("hookToken", TOKEN, secret=True)
+    project.up()
+    return project
+
+
+def recover_step(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
+    """`pulumi-webhooks recover --stack e2e` as a pipeline runs it: in the project's directory,
+    with only the CLI's environment (the API settings are in stack config)."""
+    return subprocess.run(
+        [sys.executable, "-m", "pulumi_webhooks", "recover", "--stack", STACK, "--json", *args],
+        cwd=project.dir,
+        env=project.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def checkpoint(project: Project) -> Path:
+    state = Path(project.env["PULUMI_BACKEND_URL"].removeprefix("file://"))
+    return next(state.glob(f".pulumi/stacks/*/{STACK}.json"))
+
+
+def write_lock(project: Project, **content: Any) -> Path:
+    state = Path(project.env["PULUMI_BACKEND_URL"].removeprefix("file://"))
+    folder = state / ".pulumi" / "locks" / "organization" / "e2e" / STACK
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / "0f1e2d3c-killed-run.json"
+    defaults = {"pid": 1, "username": "ci", "hostname": socket.gethostname(), "timestamp": datetime.now(UTC)}
+    data = {**defaults, **content}
+    data["timestamp"] = data["timestamp"].isoformat()
+    lock.write_text(json.dumps(data))
+    return lock
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_on_a_healthy_stack_the_step_changes_nothing_and_calls_no_api(project: Project) -> None:
+    deployed(project)
+    before = checkpoint(project).stat().st_mtime_ns
+    project.api.post("/_admin/reset-stats")
+    step = recover_step(project)
+    assert step.returncode == 0, step.stderr
+    assert json.loads(step.stdout)["changed"] is False
+    assert "nothing to recover" in step.stderr
+    assert checkpoint(project).stat().st_mtime_ns == before, "state was not rewritten"
+    assert project.api.stats()["requests"] == {}
+
+
+def test_a_dead_process_lock_is_cleared_and_a_live_one_stops_the_step(project: Project) -> None:
+    deployed(project)
+    lock = write_lock(project, pid=dead_pid())
+    blocked = project.up(check=False)
+    assert "locked" in blocked.output, "the lock is where pulumi looks for it"
+
+    step = recover_step(project)
+    assert step.returncode == 0, step.stderr
+    assert json.loads(step.stdout)["locksCleared"] and "that process is gone" in step.stderr
+    assert not lock.exists()
+    project.preview("--expect-no-changes")
+
+    # A `pulumi` that still runs on this machine: never cleared.
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "pulumi-up-stand-in"])
+    try:
+        lock = write_lock(project, pid=running.pid)
+        step = recover_step(project)
+        assert step.returncode == BUSY, step.stderr
+        assert f"locked by a running `pulumi` of ci@{socket.gethostname()} (pid {running.pid})" in step.stderr
+        assert lock.exists()
+    finally:
+        running.kill()
+        lock.unlink()
+
+
+def test_another_machines_lock_is_cleared_only_when_older_than_asked(project: Project) -> None:
+    deployed(project)
+    lock = write_lock(project, hostname="ci-runner-7", timestamp=datetime.now(UTC) - timedelta(minutes=30))
+    step = recover_step(project)
+    assert step.returncode == BUSY
+    assert "ci@ci-runner-7" in step.stderr and "pulumi cancel --yes --stack e2e" in step.stderr
+    assert "--break-locks-older-than" in step.stderr
+    assert recover_step(project, "--break-locks-older-than", "60").returncode == BUSY
+    assert lock.exists()
+
+    step = recover_step(project, "--break-locks-older-than", "20")
+    assert step.returncode == 0, step.stderr
+    assert not lock.exists()
+
+
+def test_a_bare_up_refuses_to_duplicate_an_orphan_and_adopt_id_takes_it(project: Project) -> None:
+    """The orphan an interrupted run leaves when nobody ran the step: `up` creates the others
+    and fails for that one, naming the id; nothing is duplicated."""
+    orphan = project.api.post(
+        "/webhooks", {"endpoint": "https://ops.example.com/pipeline/1", "authType": "bearer", "token": TOKEN}
+    ).json()["webhookId"]
+    project.program(PROGRAM)
+    project.config("hookToken", TOKEN, secret=True)
+    run = project.up(check=False)
+    assert not run.ok
+    assert f"webhook {orphan} already has exactly these settings" in run.output, run.output
+    assert f'adopt_id="{orphan}"' in run.output
+    assert "Traceback" not in run.output and TOKEN not in run.output
+    assert len(project.api.webhooks()) == 3, "no duplicate"
+    assert sorted(project.webhook_states()) == ["hook-0", "hook-2"]
+
+    project.config("adopt", json.dumps({"1": str(orphan)}))
+    project.up()
+    assert len(project.api.webhooks()) == 3
+    assert project.webhook_states()["hook-1"]["id"] == str(orphan)
