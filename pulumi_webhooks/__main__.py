@@ -100,6 +100,8 @@ def recover_command(args: argparse.Namespace) -> int:
         if args.state != "-":
             args.parser.error("recover: give --stack or a STATE file, not both")
         minutes = args.break_locks_older_than
+        if minutes is not None and minutes <= 0:
+            args.parser.error("recover: --break-locks-older-than takes a number of minutes above 0")
         stack = pipeline.Stack(args.stack, Path(args.cwd))
         report = pipeline.recover_stack(stack, None if minutes is None else timedelta(minutes=minutes))
         if args.json:
@@ -107,6 +109,8 @@ def recover_command(args: argparse.Namespace) -> int:
         for line in report.lines():
             print(line, file=sys.stderr)
         return 0
+    if args.json or args.cwd != "." or args.break_locks_older_than is not None:
+        args.parser.error("recover: --json, --cwd and --break-locks-older-than go with --stack")
     source = sys.stdin if args.state == "-" else open(args.state, encoding="utf-8")  # noqa: SIM115
     with source:
         export = json.load(source)
@@ -121,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pulumi-webhooks",
         description=__doc__.splitlines()[0],
-        epilog="exit codes: 0 done (drift: in sync), 1 error, 2 drift found, 64 wrong usage",
+        epilog="exit codes: 0 done (drift: in sync), 1 error, 2 drift found, 64 wrong usage, 75 stack busy",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--connection", help="a named connection (reads WEBHOOKS_<NAME>_API_URL, ...)")

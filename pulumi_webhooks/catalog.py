@@ -98,27 +98,29 @@ def load(
 ) -> list[Hook]:
     """The hooks of a catalog file or object, of the given teams only when `teams` is set;
     raises `CatalogError` listing every problem. The whole catalog is checked either way."""
-    if isinstance(source, (str, Path)):
-        origin = str(source)
-        hooks = parse(_read(Path(source)), origin=origin)
-    else:
-        origin = "catalog"
-        hooks = parse(source, origin=origin)
-    return hooks if teams is None else select(hooks, teams, origin)
+    origin = str(source) if isinstance(source, (str, Path)) else "catalog"
+    data = _read(Path(source)) if isinstance(source, (str, Path)) else source
+    hooks = parse(data, origin=origin)
+    if teams is None:
+        return hooks
+    named = data.get("teams") if isinstance(data, Mapping) else None
+    # A team with no hooks left is still a team: emptying it must delete its hooks, not fail.
+    known = {str(team) for team in named} if isinstance(named, Mapping) else {hook.team for hook in hooks}
+    return select(hooks, teams, known, origin)
 
 
-def select(hooks: list[Hook], teams: Sequence[str], origin: str = "catalog") -> list[Hook]:
+def select(hooks: list[Hook], teams: Sequence[str], known: set[str], origin: str = "catalog") -> list[Hook]:
     """The hooks of `teams`: how one catalog is split across stacks. Every name must be a team
-    of the catalog, so a typo cannot silently deploy (or destroy) nothing."""
-    known = sorted({hook.team for hook in hooks})
+    of the catalog (one of `known`), so a typo cannot silently deploy (or destroy) nothing."""
+    listed = sorted(known)
     if isinstance(teams, str) or not all(isinstance(team, str) for team in teams):
-        raise CatalogError([f"teams: give a list of team names, such as {known[:2]}"])
+        raise CatalogError([f"teams: give a list of team names, such as {listed[:2]}"])
     if not teams:
         raise CatalogError(["teams: the list is empty: name at least one team, or leave teams out for all of them"])
     unknown = [team for team in teams if team not in known]
     if unknown:
         raise CatalogError(
-            [f"teams: '{team}' is not a team of {origin}; its teams are {', '.join(known)}" for team in unknown]
+            [f"teams: '{team}' is not a team of {origin}; its teams are {', '.join(listed)}" for team in unknown]
         )
     chosen = set(teams)
     return [hook for hook in hooks if hook.team in chosen]

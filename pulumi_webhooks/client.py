@@ -150,13 +150,17 @@ class WebhooksClient:
     def update(self, webhook_id: str, spec: WebhookSpec) -> None:
         path = _webhook_path(webhook_id)
         secrets = (spec.password, spec.token)
+        body = spec.to_api()
         try:
-            self._payload("PUT", path, self._send("PUT", path, spec.to_api(), secrets), secrets)
+            self._payload("PUT", path, self._send("PUT", path, body, secrets), secrets)
         except errors.ValidationFailed as failure:
             # The API answers 400 both for a bad body and for a missing webhook.
             if self.get(webhook_id) is None:
                 raise errors.NotFound("PUT", path, failure.status, failure.message, NOT_FOUND_HINT) from None
             raise
+        with self._baseline_lock:
+            if self._baseline_hooks is not None and str(webhook_id) in self._baseline_hooks:
+                self._baseline_hooks[str(webhook_id)] = body  # it now looks like this
 
     def delete(self, webhook_id: str) -> bool:
         """Delete the webhook; False if it was already gone."""
@@ -183,10 +187,11 @@ class WebhooksClient:
             yield
 
     def _baseline(self) -> dict[str, dict[str, Any]]:
+        """A copy: updates and deletes of other threads change the original."""
         with self._baseline_lock:
             if self._baseline_hooks is None:
                 self._baseline_hooks = {i: item for item in self.list() if (i := _extract_id(item)) is not None}
-            return self._baseline_hooks
+            return dict(self._baseline_hooks)
 
     def _own(self, webhook_id: str) -> str:
         with self._state_lock:

@@ -6,13 +6,15 @@ bare `up` drops those and creates them again, so the ones that had reached the A
 up twice. This step resolves both, and does nothing, in about a second, when there is
 nothing to resolve:
 
-1. A lock whose process is gone is cleared (`pulumi cancel`). A lock of a process that
-   may still run (on this machine, or younger than `break_locks_after` on another) stops
-   the step with `StackBusy`: try again later.
+1. A lock whose process is gone is deleted, and only that lock. A lock is judged by its
+   hostname and pid, so jobs that share a hostname must share a process table (one
+   machine, or one container). A lock of a process that may still run (on this machine,
+   or younger than `break_locks_after` on another) stops the step with `StackBusy`.
 2. Pending webhook creates that reached the API are taken into state with the id the API
    gave them, and the rest dropped for `up` to create once (`recover.repair`), through
    `pulumi stack export` and `pulumi stack import`. The API settings come from the stack's
-   config, or the environment, exactly as the provider reads them.
+   config, or the environment, exactly as the provider reads them. `stack import` drops
+   every pending operation, so the step stops if other resources have pending creates.
 """
 
 from __future__ import annotations
@@ -42,7 +44,20 @@ class PulumiFailed(WebhooksError):
 
 
 class StackBusy(WebhooksError):
-    """The stack is locked by a process that may still be running."""
+    """The stack is locked, or its state changed, by a run that may still be going."""
+
+
+class CannotRecover(WebhooksError):
+    """The stack holds interrupted work this step must not touch."""
+
+
+def _run(command: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=PULUMI_TIMEOUT)
+    except FileNotFoundError:
+        raise PulumiFailed("the `pulumi` command is not on PATH: install the Pulumi CLI first") from None
+    except subprocess.TimeoutExpired:
+        raise PulumiFailed(f"`{' '.join(command[:3])}` did not finish in {PULUMI_TIMEOUT} s") from None
 
 
 @dataclass(frozen=True)
@@ -68,11 +83,26 @@ class Lock:
             return False
         except PermissionError:
             return True
-        try:
-            command = Path(f"/proc/{self.pid}/cmdline").read_bytes()
-        except OSError:
+        started = _process_start(self.pid)
+        if started is None:
             return True  # no /proc: a live pid is all there is to go on
-        return b"pulumi" in command  # else the pid was reused by another program
+        command = Path(f"/proc/{self.pid}/cmdline").read_bytes()
+        # A `pulumi` started after the lock was taken cannot be its holder: the pid was reused.
+        return b"pulumi" in command and started <= self.taken + timedelta(seconds=2)
+
+    def delete(self) -> None:
+        for path in (self.path, self.path.with_name(self.path.name + ".attrs")):  # and the blob store's sidecar
+            path.unlink(missing_ok=True)
+
+
+def _process_start(pid: int) -> datetime | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line[:5] == "btime")
+    except (OSError, StopIteration, IndexError, ValueError):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return datetime.fromtimestamp(boot + int(fields[19]) / ticks, UTC)  # field 22: start time, in ticks
 
 
 @dataclass
@@ -83,28 +113,17 @@ class Stack:
     cwd: Path = Path()
 
     def pulumi(self, *args: str, stdin: str | None = None) -> str:
-        command = ["pulumi", *args, "--stack", self.name, "--non-interactive"]
-        try:
-            done = subprocess.run(
-                command, cwd=self.cwd, input=stdin, capture_output=True, text=True, timeout=PULUMI_TIMEOUT
-            )
-        except FileNotFoundError:
-            raise PulumiFailed("the `pulumi` command is not on PATH: install the Pulumi CLI first") from None
+        done = _run(["pulumi", *args, "--stack", self.name, "--non-interactive"], self.cwd, stdin)
         if done.returncode != 0:
-            said = (done.stderr.strip() or done.stdout.strip()).splitlines()[-6:]
-            raise PulumiFailed(f"`{' '.join(args[:2])}` of stack {self.name} failed: " + "\n".join(said))
+            said = "\n".join((done.stderr.strip() or done.stdout.strip()).splitlines()[-6:])
+            if "currently locked" in said:
+                raise StackBusy(f"stack {self.name} was locked by another run meanwhile: {said}")
+            raise PulumiFailed(f"`pulumi {' '.join(args[:2])}` of stack {self.name} failed: {said}")
         return done.stdout
 
-    def locks(self) -> list[Lock] | None:
-        """The stack's locks, or None when the backend is not a local directory."""
-        whoami = subprocess.run(
-            ["pulumi", "whoami", "--json", "--non-interactive"],
-            cwd=self.cwd,
-            capture_output=True,
-            text=True,
-            timeout=PULUMI_TIMEOUT,
-            check=False,
-        )
+    def bookkeeping(self) -> Path | None:
+        """The backend's `.pulumi` directory, or None when the backend is not a local directory."""
+        whoami = _run(["pulumi", "whoami", "--json", "--non-interactive"], self.cwd)
         try:
             backend = str(json.loads(whoami.stdout).get("url", ""))
         except ValueError:
@@ -112,15 +131,34 @@ class Stack:
         url = urlsplit(backend)
         if url.scheme != "file":
             return None
-        root = Path(os.path.expanduser(url.netloc + url.path)) / ".pulumi" / "locks"
-        # Project-scoped stacks lock under organization/<project>/<stack>; the legacy layout under <stack>.
+        return self.cwd / Path(os.path.expanduser(url.netloc + url.path)) / ".pulumi"
+
+    def folders(self, root: Path) -> list[Path]:
+        """Where this stack's files are under `root`: organization/<project>/<stack> for
+        project-scoped stacks, <stack> in the legacy layout."""
         parts = self.name.split("/")
-        folders = (
-            [root.joinpath(*parts)]
-            if len(parts) == 3
-            else [root / "organization" / self.project() / self.name, root / self.name]
-        )
-        return [_read_lock(path) for folder in folders if folder.is_dir() for path in sorted(folder.glob("*.json"))]
+        project = parts[1] if len(parts) == 3 else self.project()
+        return [root / "organization" / project / parts[-1], root / parts[-1]]
+
+    def locks(self, bookkeeping: Path) -> list[Lock]:
+        return [
+            _read_lock(path)
+            for folder in self.folders(bookkeeping / "locks")
+            if folder.is_dir()
+            for path in sorted(folder.glob("*.json"))
+        ]
+
+    def torn_sidecars(self, bookkeeping: Path) -> list[Path]:
+        """Metadata files of the stack's state that a kill left half-written. The blob store
+        renames the state file into place, but truncates and rewrites its `.attrs` sidecar:
+        killed in between, every command then fails with `failed to load checkpoint: EOF`."""
+        stacks = bookkeeping / "stacks"
+        name = self.name.split("/")[-1]
+        candidates = [
+            *(stacks / self.project()).glob(f"{name}.json*.attrs"),
+            *stacks.glob(f"{name}.json*.attrs"),
+        ]
+        return [path for path in candidates if not _whole_json(path)]
 
     def project(self) -> str:
         for name in ("Pulumi.yaml", "Pulumi.yml"):
@@ -128,6 +166,14 @@ class Stack:
             if path.is_file():
                 return str((yaml.safe_load(path.read_text()) or {}).get("name", ""))
         raise PulumiFailed(f"no Pulumi.yaml in {self.cwd.resolve()}: run the step in the project's directory")
+
+
+def _whole_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _read_lock(path: Path) -> Lock:
@@ -145,31 +191,38 @@ class Report:
 
     stack: str
     locks_cleared: list[str] = field(default_factory=list)
-    imported: dict[str, str] = field(default_factory=dict)  # URN -> webhook id
-    dropped: list[str] = field(default_factory=list)
+    sidecars_deleted: list[str] = field(default_factory=list)
+    recovery: recover.Recovery = field(default_factory=recover.Recovery)
     other_pending: int = 0
     lock_check: bool = True
 
     @property
     def changed(self) -> bool:
-        return bool(self.locks_cleared or self.imported or self.dropped)
+        r = self.recovery
+        cleaned = self.locks_cleared or self.sidecars_deleted
+        return bool(cleaned or r.imported or r.never_created or r.ambiguous or r.already_in_state)
 
     def lines(self) -> list[str]:
-        said = [f"stack {self.stack}: cleared the lock of {lock}: that process is gone" for lock in self.locks_cleared]
-        if self.imported or self.dropped:
-            said.append(f"stack {self.stack}: " + recover.Recovery(self.imported, self.dropped).summary())
+        said = [f"stack {self.stack}: deleted the lock of {lock}: that process is gone" for lock in self.locks_cleared]
+        said += [
+            f"stack {self.stack}: deleted {name}, half-written when a run was killed (the state file is whole)"
+            for name in self.sidecars_deleted
+        ]
+        r = self.recovery
+        if r.imported or r.never_created or r.ambiguous or r.already_in_state:
+            said.append(f"stack {self.stack}: " + r.summary())
         if self.other_pending:
             said.append(
                 f"stack {self.stack}: {self.other_pending} interrupted update(s) or delete(s) are left for "
                 "`pulumi up`, which runs them again (both are safe to repeat)"
             )
+        if not self.changed and not self.other_pending:
+            said.append(f"stack {self.stack}: nothing to recover (no interrupted create, no stale lock)")
         if not self.lock_check:
             said.append(
                 f"stack {self.stack}: its backend is not a local directory, so its lock was not checked "
                 "(`pulumi up` reports a lock itself; `pulumi cancel` clears one)"
             )
-        if not said or (not self.changed and not self.other_pending):
-            said.insert(0, f"stack {self.stack}: nothing to recover (no stale lock, no interrupted create)")
         return said
 
     def as_json(self) -> dict[str, Any]:
@@ -177,8 +230,11 @@ class Report:
             "stack": self.stack,
             "changed": self.changed,
             "locksCleared": self.locks_cleared,
-            "imported": self.imported,
-            "dropped": self.dropped,
+            "sidecarsDeleted": self.sidecars_deleted,
+            "imported": self.recovery.imported,
+            "dropped": self.recovery.never_created,
+            "ambiguous": self.recovery.ambiguous,
+            "alreadyInState": self.recovery.already_in_state,
             "otherPending": self.other_pending,
             "lockChecked": self.lock_check,
         }
@@ -187,17 +243,27 @@ class Report:
 def recover_stack(stack: Stack, break_locks_after: timedelta | None = None) -> Report:
     """Makes `stack` ready for `pulumi up` after an interrupted one; see the module's text."""
     report = Report(stack.name)
-    locks = stack.locks()
-    report.lock_check = locks is not None
-    stale = [lock for lock in locks or [] if _stale(lock, stack.name, break_locks_after)]
-    if stale:
-        stack.pulumi("cancel", "--yes")
-        report.locks_cleared = [str(lock) for lock in stale]
+    bookkeeping = stack.bookkeeping()
+    report.lock_check = bookkeeping is not None
+    if bookkeeping is not None:
+        for lock in [lock for lock in stack.locks(bookkeeping) if _stale(lock, stack.name, break_locks_after)]:
+            lock.delete()  # that lock only: one taken meanwhile belongs to a live run
+            report.locks_cleared.append(str(lock))
+        for sidecar in stack.torn_sidecars(bookkeeping):
+            sidecar.unlink()  # metadata only: the state file itself is whole (it is renamed into place)
+            report.sidecars_deleted.append(sidecar.name)
 
     export = json.loads(stack.pulumi("stack", "export"))
     pending = export.get("deployment", {}).get("pending_operations") or []
-    creates = [op for op in pending if op.get("type") == "creating" and recover.is_webhook(op.get("resource", {}))]
+    creates = [op for op in pending if op.get("type") == "creating"]
+    others = [op["resource"]["urn"] for op in creates if not recover.is_webhook(op.get("resource", {}))]
     report.other_pending = len(pending) - len(creates)
+    if others:
+        raise CannotRecover(
+            f"stack {stack.name} has interrupted creates of other resources ({', '.join(others)}), which "
+            "`pulumi stack import` would drop: this step resolves webhooks only. Resolve those first "
+            "(`pulumi refresh --import-pending-creates`, or by hand), then run it again"
+        )
     if not creates:
         return report
 
@@ -206,12 +272,17 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None) -> R
     def setting(key: str) -> Any:
         return (config.get(key) or {}).get("value")
 
+    repaired = export
     for connection in sorted({recover.resource_connection(op["resource"]) for op in creates}, key=str):
         client = WebhooksClient(client_settings(setting, os.environ, connection))
-        export, recovery = recover.repair(export, client.list(), connection)
-        report.imported.update(recovery.imported)
-        report.dropped.extend(recovery.never_created)
-    stack.pulumi("stack", "import", stdin=json.dumps(export))
+        repaired, found = recover.repair(repaired, client.list(), connection)
+        report.recovery.merge(found)
+    # The step holds no lock: import only over the state it read.
+    if json.loads(stack.pulumi("stack", "export")).get("deployment", {}).get("manifest") != export.get(
+        "deployment", {}
+    ).get("manifest"):
+        raise StackBusy(f"stack {stack.name} changed while this step ran: another run is going; run the step again")
+    stack.pulumi("stack", "import", stdin=json.dumps(repaired))
     return report
 
 

@@ -38,14 +38,34 @@ PROVIDER_KEY = "__provider"
 class Recovery:
     imported: dict[str, str] = field(default_factory=dict)  # URN -> webhook id
     never_created: list[str] = field(default_factory=list)
+    ambiguous: dict[str, list[str]] = field(default_factory=dict)  # URN -> the look-alike ids
+    already_in_state: list[str] = field(default_factory=list)  # created since, by a bare `up`
 
     def summary(self) -> str:
-        taken = ", ".join(f"{urn.rsplit('::', 1)[-1]}={webhook_id}" for urn, webhook_id in self.imported.items())
-        return (
+        taken = ", ".join(f"{_name(urn)}={webhook_id}" for urn, webhook_id in self.imported.items())
+        said = (
             f"{len(self.imported)} interrupted create(s) had reached the API and are now in state"
             f"{f' ({taken})' if taken else ''}; {len(self.never_created)} had not and were dropped, "
             "for the next `pulumi up` to create"
         )
+        for urn, ids in self.ambiguous.items():
+            said += (
+                f"; {_name(urn)}: webhooks {', '.join(ids)} all look like it, so none was taken (the next "
+                "`pulumi up` stops there and names them: take the right one over with adopt_id)"
+            )
+        if self.already_in_state:
+            said += f"; {len(self.already_in_state)} were already in state and were only cleared"
+        return said
+
+    def merge(self, other: Recovery) -> None:
+        self.imported.update(other.imported)
+        self.never_created.extend(other.never_created)
+        self.ambiguous.update(other.ambiguous)
+        self.already_in_state.extend(other.already_in_state)
+
+
+def _name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
 
 
 def repair(
@@ -61,6 +81,7 @@ def repair(
         return is_webhook(resource) and resource_connection(resource) == connection
 
     owned = {str(r.get("id")) for r in resources if ours(r) and r.get("id")}
+    in_state = {r.get("urn") for r in resources}
     free = [w for w in live if str(w.get("webhookId")) not in owned]
     recovery = Recovery()
     remaining = []
@@ -69,11 +90,21 @@ def repair(
         if operation.get("type") != "creating" or not ours(resource):
             remaining.append(operation)
             continue
+        if resource.get("urn") in in_state:
+            # The engine keeps a pending create after a bare `up` made (or adopted) the webhook.
+            recovery.already_in_state.append(resource["urn"])
+            continue
         inputs = resource.get("inputs") or {}
-        match = next((w for w in free if looks_like(w, _plain(inputs))), None)
-        if match is None:
+        matches = [w for w in free if looks_like(w, _plain(inputs))]
+        if not matches:
             recovery.never_created.append(resource["urn"])
             continue
+        if len(matches) > 1:
+            # Which one this create made cannot be told: never guess, since the other may be
+            # someone else's. The create is dropped; the next `up`'s guard names them all.
+            recovery.ambiguous[resource["urn"]] = [str(w["webhookId"]) for w in matches]
+            continue
+        [match] = matches
         free.remove(match)
         webhook_id = str(match["webhookId"])
         recovery.imported[resource["urn"]] = webhook_id

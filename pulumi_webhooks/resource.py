@@ -107,7 +107,13 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
         verdict = preflight.declare(resource_name, site, checked)
         props["endpoint"] = pulumi.Output.all(verdict, props["endpoint"]).apply(lambda pair: pair[1])
 
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_FIELDS)))
+        # Replace deletes first unless told otherwise: two live copies would deliver every event
+        # twice, and the create would meet the old one as a look-alike (see the client).
+        delete_first = True if opts is None or opts.delete_before_replace is None else opts.delete_before_replace
+        opts = pulumi.ResourceOptions.merge(
+            opts,
+            pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_FIELDS), delete_before_replace=delete_first),
+        )
         # State records the user's line as the position, and no other frame (see callsite).
         with _sdk_pickler_restored():
             register_from(site, super().__init__, provider or WebhookProvider(), resource_name, props, opts)

@@ -193,3 +193,8 @@ def test_a_selection_still_checks_the_whole_catalog() -> None:
     broken = {"teams": {**SPLIT["teams"], "data": {"hooks": [{"name": "x", "endpoint": "nope", "auth_type": "none"}]}}}
     with pytest.raises(CatalogError, match=r"teams\.data\.hooks\[0\] \(x\): endpoint"):
         catalog.load(broken, teams=["ops"])
+
+
+def test_a_team_emptied_of_hooks_is_still_a_team_to_select() -> None:
+    emptied = {"teams": {**SPLIT["teams"], "payments": {"hooks": []}}}
+    assert catalog.load(emptied, teams=["payments"]) == []

@@ -216,6 +216,17 @@ def test_a_create_never_duplicates_a_look_alike_that_this_run_did_not_make(api: 
     assert first != second and len(api.webhooks()) == 3
 
 
+def test_a_look_alike_this_run_updated_away_no_longer_blocks(api: Api) -> None:
+    """Moving an endpoint from one webhook to a new one in the same `up`: update, then create."""
+    body = {"endpoint": "https://ops.example.com/hook", "authType": "bearer", "token": "x", "isAlertHook": True}
+    old = str(api.post("/webhooks", body).json()["webhookId"])
+    client = login_client(api)
+    client.create(bearer("https://ops.example.com/unrelated"))  # the baseline is taken here
+    client.update(old, bearer("https://ops.example.com/moved"))
+    client.create(bearer())
+    assert len(api.webhooks()) == 3
+
+
 def test_look_alikes_can_be_created_on_purpose(api: Api) -> None:
     body = {"endpoint": "https://ops.example.com/hook", "authType": "bearer", "token": "x", "isAlertHook": True}
     api.post("/webhooks", body)

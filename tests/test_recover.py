@@ -72,3 +72,22 @@ def test_only_the_given_connection_is_resolved() -> None:
     assert [op["resource"]["urn"].rsplit("::", 1)[1] for op in repaired["deployment"]["pending_operations"]] == [
         "default"
     ]
+
+
+def test_two_look_alikes_are_never_guessed_between_and_a_create_already_in_state_is_only_cleared() -> None:
+    export = {
+        "deployment": {
+            "resources": [resource("a", "https://x/a", id="1", outputs={})],
+            "pending_operations": [
+                {"type": "creating", "resource": resource("a", "https://x/a")},  # a bare `up` made it since
+                {"type": "creating", "resource": resource("b", "https://x/b")},
+            ],
+        }
+    }
+    repaired, recovery = repair(export, [live(1, "https://x/a"), live(5, "https://x/b"), live(9, "https://x/b")])
+    assert recovery.imported == {} and recovery.never_created == []
+    assert recovery.ambiguous == {f"urn:pulumi:dev::p::{TYPE}::b": ["5", "9"]}
+    assert recovery.already_in_state == [f"urn:pulumi:dev::p::{TYPE}::a"]
+    assert repaired["deployment"]["pending_operations"] == []
+    assert len(repaired["deployment"]["resources"]) == 1, "no second resource with a's URN"
+    assert "webhooks 5, 9 all look like it, so none was taken" in recovery.summary()

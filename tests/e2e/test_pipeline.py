@@ -139,3 +139,27 @@ def test_a_bare_up_refuses_to_duplicate_an_orphan_and_adopt_id_takes_it(project:
     project.up()
     assert len(project.api.webhooks()) == 3
     assert project.webhook_states()["hook-1"]["id"] == str(orphan)
+
+
+def test_a_replace_deletes_first_so_the_guard_never_meets_the_old_webhook(project: Project) -> None:
+    deployed(project)
+    urn = project.webhook_states()["hook-1"]["urn"]
+    old_id = project.webhook_states()["hook-1"]["id"]
+    run = project.up("--replace", urn)
+    assert "already has exactly these settings" not in run.output
+    assert len(project.api.webhooks()) == 3
+    assert project.webhook_states()["hook-1"]["id"] != old_id
+
+
+def test_a_metadata_file_torn_by_a_kill_is_deleted_and_the_stack_reads_again(project: Project) -> None:
+    """A kill while the blob store rewrites the state's `.attrs` sidecar leaves it empty, and
+    every command then fails; the state file itself is whole."""
+    deployed(project)
+    sidecar = checkpoint(project).with_name(f"{STACK}.json.attrs")
+    sidecar.write_text("")
+    assert "failed to load checkpoint" in project.preview(check=False).output
+    step = recover_step(project)
+    assert step.returncode == 0, step.stderr
+    assert json.loads(step.stdout)["sidecarsDeleted"] == [f"{STACK}.json.attrs"]
+    assert "half-written when a run was killed" in step.stderr
+    project.preview("--expect-no-changes")
