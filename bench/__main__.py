@@ -190,7 +190,9 @@ def scenario(n: int, latency_ms: int, root: Path, variants: list[Variant], run: 
         measures[0].extra = real.state
         for i, variant in enumerate(variants, start=1):
             other = timed[i]
-            for (op, seconds, calls, peak, cpu), plain in zip(other.timings, measures[:5], strict=True):
+            for (op, seconds, calls, peak, cpu), plain in zip(
+                other.timings, measures[: len(real.timings)], strict=True
+            ):
                 # The floor of a variant is the plain run: its ratio says what the setting buys.
                 measure = Measure(f"{op} ({variant.name})", n, latency_ms, seconds, plain.seconds, calls, peak, cpu)
                 if op == "create":
