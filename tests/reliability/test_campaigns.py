@@ -239,6 +239,7 @@ def test_5_an_interrupted_up_recovers_with_no_orphan_and_no_duplicate(
     api = start_api("--latency-ms", "100")
     project = hooks_project(tmp_path, api, count)
     interrupt_up(project, sig, after_hooks=count // 3)
+    delete_torn_sidecars(project)  # a SIGKILL may tear the state's sidecar (README: the manual fix)
     on_api, in_state = len(api.webhooks()), len(project.webhook_states())
     pending = len(project.export()["deployment"].get("pending_operations") or [])
     if sig == signal.SIGKILL:
@@ -384,8 +385,6 @@ def kill_trial(
         os.killpg(process.pid, signum)
         process.wait(timeout=120)
         kill_orphaned_providers(project)
-        if kill == "SIGKILL" and not pipeline:
-            project.pulumi("cancel", "--yes", "--stack", STACK)  # what a person does first; the step does it itself
     record(project, process, output)
     result: dict[str, Any] = {}
     if pipeline:
@@ -399,7 +398,11 @@ def kill_trial(
         )
         final = project.up(check=False)
     else:
-        result["torn"] = delete_torn_sidecars(project)  # the README's manual fix for "load checkpoint: EOF"
+        # What a person does, as the README says: the manual fix for "failed to load checkpoint:
+        # EOF" (without it even `pulumi cancel` fails), then `pulumi cancel` after a SIGKILL.
+        result["torn"] = delete_torn_sidecars(project)
+        if kill == "SIGKILL":
+            project.pulumi("cancel", "--yes", "--stack", STACK)
         result["pending"] = len(project.export()["deployment"].get("pending_operations") or [])
         # What a person does: `up`, then what its messages say. The guard refuses each orphan,
         # naming its id; the engine stops creating at the first failure.
