@@ -84,9 +84,12 @@ class Lock:
         except PermissionError:
             return True
         started = _process_start(self.pid)
-        if started is None:
-            return True  # no /proc: a live pid is all there is to go on
-        command = Path(f"/proc/{self.pid}/cmdline").read_bytes()
+        try:
+            command = Path(f"/proc/{self.pid}/cmdline").read_bytes()
+        except OSError:
+            command = None
+        if started is None or command is None:
+            return True  # no /proc, or it just ended: a live pid is all there is to go on
         # A `pulumi` started after the lock was taken cannot be its holder: the pid was reused.
         return b"pulumi" in command and started <= self.taken + timedelta(seconds=2)
 
@@ -278,12 +281,15 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None) -> R
         repaired, found = recover.repair(repaired, client.list(), connection)
         report.recovery.merge(found)
     # The step holds no lock: import only over the state it read.
-    if json.loads(stack.pulumi("stack", "export")).get("deployment", {}).get("manifest") != export.get(
-        "deployment", {}
-    ).get("manifest"):
+    if _manifest(json.loads(stack.pulumi("stack", "export"))) != _manifest(export):
         raise StackBusy(f"stack {stack.name} changed while this step ran: another run is going; run the step again")
     stack.pulumi("stack", "import", stdin=json.dumps(repaired))
     return report
+
+
+def _manifest(export: dict[str, Any]) -> Any:
+    """When and by what the state was last written."""
+    return export.get("deployment", {}).get("manifest")
 
 
 def _stale(lock: Lock, stack: str, break_after: timedelta | None) -> bool:
