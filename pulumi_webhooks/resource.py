@@ -13,8 +13,9 @@ from pulumi import dynamic
 
 from . import preflight
 from .callsite import register_from, user_call_site
+from .endpoint import embeds_credentials
 from .provider import WebhookProvider
-from .spec import API_NAMES, PYTHON_NAMES, SECRET_FIELDS, AuthType, has_embedded_credentials
+from .spec import API_NAMES, PYTHON_NAMES, SECRET_FIELDS, AuthType
 
 
 @dataclass
@@ -142,7 +143,7 @@ def _sdk_pickler_restored() -> Iterator[None]:
 
 def _secret_if_credentials(endpoint: str) -> pulumi.Input[str]:
     # check() rejects such a URL, but the engine quotes the value when it does.
-    return pulumi.Output.secret(endpoint) if has_embedded_credentials(endpoint) else endpoint
+    return pulumi.Output.secret(endpoint) if embeds_credentials(endpoint) else endpoint
 
 
 def _auth_type_value(value: AuthType | str | None) -> str | None:

@@ -7,11 +7,11 @@ client all read the rules and the Python <-> API name mapping from this module.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
+
+from . import endpoint
 
 MASK = "********"
 """What the API returns in place of a stored password or token."""
@@ -55,14 +57,9 @@ CREDENTIALS_BY_AUTH_TYPE: dict[AuthType, frozenset[str]] = {
 }
 CREDENTIAL_FIELDS = ("user_name", "password", "token")
 SECRET_FIELDS = ("password", "token")
-
-
-def has_embedded_credentials(url: object) -> bool:
-    """Whether `url` carries `user[:password]@` before its host."""
-    try:
-        return isinstance(url, str) and "@" in urlsplit(url).netloc
-    except ValueError:
-        return False
+MAX_LENGTHS = {"endpoint": endpoint.MAX_LENGTH, "user_name": 256, "password": 1024, "token": 4096}
+"""Characters, per string field: a JWT fits in a token, a 70 KB endpoint is refused at plan time."""
+_VISIBLE_ASCII = re.compile(r"[!-~]+")
 
 
 def _rule(message: str) -> PydanticCustomError:
@@ -112,22 +109,10 @@ class WebhookSpec(BaseModel):
             if _is_unknown(info, "endpoint"):
                 return None
             raise _rule("endpoint is required: set it to the http(s) URL the webhook calls")
-        try:
-            parts = urlsplit(value)
-        except ValueError:
-            raise _rule("endpoint is not a valid URL: use one such as https://ops.example.com/hook") from None
-        if parts.scheme not in ("http", "https"):
-            raise _rule(
-                "endpoint must be an absolute http:// or https:// URL, for example https://ops.example.com/hook"
-            )
-        if has_embedded_credentials(value):
-            raise _rule(
-                "endpoint must not embed credentials (user:password@host): remove them "
-                "from the URL and set authType 'basic' with userName and password instead"
-            )
-        if not parts.hostname:
-            raise _rule("endpoint has no host: use a URL such as https://ops.example.com/hook")
-        return value
+        reason = endpoint.problem(value)
+        if reason is not None:
+            raise _rule(reason)
+        return value  # as written: a normalised copy would show as a change on every preview
 
     @field_validator("auth_type", mode="before")
     @classmethod
@@ -148,6 +133,32 @@ class WebhookSpec(BaseModel):
     @classmethod
     def _empty_credential_is_absent(cls, value: Any) -> Any:
         return None if value == "" else value
+
+    @field_validator(*CREDENTIAL_FIELDS)
+    @classmethod
+    def _credential_is_usable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A value a receiver can be sent: no stray line break from a file, no blank, no overlong string."""
+        if value is None:
+            return None
+        field = info.field_name or ""
+        prop = to_camel(field)
+        limit = MAX_LENGTHS[field]
+        if len(value) > limit:
+            raise _rule(f"{prop} is {len(value)} characters long; the limit is {limit}")
+        if endpoint.invisible_at(value.replace(" ", "")) is not None:
+            raise _rule(
+                f"{prop} contains a line break, tab or other control or invisible character: remove it "
+                "(a value read from a file often ends in a line break)"
+            )
+        if not value.strip():
+            raise _rule(f"{prop} is blank: set the real value, or leave {prop} out")
+        if value != value.strip():
+            raise _rule(f"{prop} starts or ends with a space: remove the space")
+        if field == "user_name" and ":" in value:
+            raise _rule("userName must not contain ':', which HTTP basic auth puts between user name and password")
+        if field == "token" and not _VISIBLE_ASCII.fullmatch(value):
+            raise _rule("token may contain only letters, digits and ASCII punctuation: no spaces or accented letters")
+        return value
 
     @field_validator(*CREDENTIAL_FIELDS)
     @classmethod
