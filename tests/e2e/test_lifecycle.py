@@ -74,6 +74,17 @@ BROKEN = {
         "endpoint": "endpoint must be an absolute http:// or https:// URL",
         "authType": "did you mean 'basic'?",
     },
+    'Webhook("bad-injected", endpoint="https://hooks.example.com/in\\nX-Injected: 1", auth_type="bearer", '
+    'token="  ")': {
+        "endpoint": "endpoint contains a space, line break or other invisible character (character 29)",
+        "token": "token is blank",
+    },
+    'Webhook("bad-port", endpoint="https://hooks.example.com:99999/in", auth_type="basic", user_name="ops:x", '
+    'password="pw-bad-e2e\\n")': {
+        "endpoint": "endpoint port must be a number from 1 to 65535",
+        "userName": "userName must not contain ':'",
+        "password": "password contains a line break",
+    },
 }
 VALID = 'Webhook("fine", endpoint="https://fine.example.com/h", auth_type="none")'
 
@@ -112,7 +123,7 @@ def test_1_every_invalid_webhook_is_reported_in_one_preview_at_its_line_and_noth
             assert len(reports[head]) == len(failures), (head, reports[head])
             for prop, message in failures.items():
                 assert any(line.startswith(f"{prop}: ") and message in line for line in reports[head]), (prop, head)
-        assert "6 of 7 webhooks are invalid; none was sent to the API, so none was created or changed" in run.output
+        assert "8 of 9 webhooks are invalid; none was sent to the API, so none was created or changed" in run.output
         assert "Traceback" not in run.output and "unhandled" not in run.output
         for value in ("tok-bad-none-e2e", "tok-bad-e2e", "pw-bad-e2e", "pw-in-url"):
             assert value not in run.output
