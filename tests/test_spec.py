@@ -1,6 +1,6 @@
-"""The credential rules of API.md, checked against the spec layer.
+"""The credential rules of docs/api.md, checked against the spec layer.
 
-The expected outcomes below are written from API.md's rules table directly,
+The expected outcomes below are written from docs/api.md's rules table directly,
 not derived from the spec's own tables, so a wrong table in the spec fails here.
 """
 
@@ -18,7 +18,7 @@ TOKEN_TYPES = {"querystring", "authheader", "header", "bearer"}
 
 
 def expected_failures(auth_type: str, present: set[str]) -> set[str]:
-    """Properties that must change, from API.md rules 1-4 read literally."""
+    """Properties that must change, from docs/api.md rules 1-4 read literally."""
     if auth_type == "none":  # rule 1: everything absent
         return set(present)
     if auth_type == "basic":  # rule 2 (+ rule 4: no token with user credentials)

@@ -1,5 +1,5 @@
 """Property-based tests of the spec: for any input, check() neither raises nor invents properties,
-and it agrees with API.md's rules table (the same literal reading as tests/test_spec.py)."""
+and it agrees with docs/api.md's rules table (the same literal reading as tests/test_spec.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Local stand-in for the vendor webhooks API (see API.md), quirks and fault knobs included.
+"""Local stand-in for the vendor webhooks API (see docs/api.md), quirks and fault knobs included.
 
 It plays the vendor: it shares no code with the provider side of the package.
 Run it with `python -m pulumi_webhooks.server --help`.

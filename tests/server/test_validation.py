@@ -21,7 +21,7 @@ ABSENT_FORMS = ["missing", "null", "empty"]
 
 
 def _expected_valid(auth_type: str, present: frozenset[str]) -> bool:
-    """API.md's credential rules, spelled out as the exact set each type allows."""
+    """docs/api.md's credential rules, spelled out as the exact set each type allows."""
     if auth_type == "none":
         return present == frozenset()
     if auth_type == "basic":
