@@ -22,11 +22,21 @@ class WebhookFleet(pulumi.ComponentResource):
     by the keys the catalog names. Every catalog problem, including a missing
     secret key, is reported at once, before any resource is registered.
 
-    `teams` deploys only those teams' hooks: one catalog split across stacks, each
-    stack naming its teams (an unknown name is an error, not an empty fleet).
+    Args:
+        name: The component's name; each hook is named `<name>-<team>-<hook>`.
+        source: A catalog file (`.yaml`, `.yml`, `.json` or `.toml`), or its parsed data
+            (the README's "Fleets" section gives the format).
+        opts: Pulumi resource options of the component.
+        provider: The API connection of every hook (default: `WebhookProvider()`).
+        config: Where the catalog's secret keys are read (default: the project's config).
+        teams: Deploy only these teams' hooks: one catalog split across stacks, each stack
+            naming its teams. An unknown name or an empty list is an error, never an empty
+            fleet (which would delete the stack's hooks).
 
-    Outputs: `webhook_ids` and `endpoints`, both keyed `team/name`; `hooks` holds
-    the `Webhook` resources by the same keys.
+    Attributes:
+        webhook_ids: The API's id of each hook, keyed `team/name`.
+        endpoints: The endpoint of each hook, keyed `team/name`.
+        hooks: The `Webhook` resources, keyed `team/name`.
     """
 
     webhook_ids: pulumi.Output[dict[str, str]]

@@ -38,10 +38,19 @@ INPUT_KEYS = tuple(spec.API_NAMES[name] for name in spec.WebhookSpec.model_field
 
 
 class WebhookProvider(ResourceProvider):
-    """A connection to one webhooks API account.
+    """A connection to one webhooks API account, passed to `Webhook(..., provider=...)`.
 
-    `WebhookProvider()` is the default connection (`webhooks:apiUrl`, ...);
-    `WebhookProvider("billing")` reads `webhooks:billing.apiUrl`, ...
+    `WebhookProvider()` is the default connection. It reads, from stack config or else the
+    environment: `webhooks:apiUrl` (`WEBHOOKS_API_URL`, required); `webhooks:apiToken`
+    (`WEBHOOKS_API_TOKEN`), or `webhooks:apiUserName` with `webhooks:apiPassword`
+    (`WEBHOOKS_API_USERNAME`, `WEBHOOKS_API_PASSWORD`); `webhooks:timeoutSeconds` (30),
+    `webhooks:maxRequestsPerSecond` (no limit) and `webhooks:createLookAlikes` (false).
+
+    Args:
+        connection: A named connection: `WebhookProvider("billing")` reads
+            `webhooks:billing.apiUrl` / `WEBHOOKS_BILLING_API_URL`, and so on. Letters, digits
+            and underscores, starting with a letter. Moving a webhook to another connection
+            replaces it.
     """
 
     # The pickle holds only the connection name (tests prove it holds no secret),

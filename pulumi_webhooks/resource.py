@@ -20,14 +20,23 @@ from .spec import API_NAMES, PYTHON_NAMES, SECRET_FIELDS, AuthType
 
 @dataclass
 class WebhookArgs:
-    """The webhook's inputs; each may be a plain value or a Pulumi Input."""
+    """The webhook's inputs, for `Webhook(name, WebhookArgs(...))`; each may be a plain value or an Input.
+
+    The attributes mean what `Webhook`'s keyword arguments of the same names mean.
+    """
 
     endpoint: pulumi.Input[str]
+    """The http(s) URL the webhook calls, at most 2,048 characters (API: `endpoint`)."""
     auth_type: pulumi.Input[AuthType | str]
+    """How the webhook authenticates to its endpoint: an `AuthType` or its string (API: `authType`)."""
     is_alert_hook: pulumi.Input[bool] = False
+    """The hook receives alerts (API: `isAlertHook`)."""
     user_name: pulumi.Input[str] | None = None
+    """For `basic` only; at most 256 characters, no `:` (API: `userName`)."""
     password: pulumi.Input[str] | None = None
+    """For `basic` only; always secret; at most 1,024 characters."""
     token: pulumi.Input[str] | None = None
+    """For `querystring`, `authheader`, `header` and `bearer` only; always secret; at most 4,096 visible ASCII."""
     adopt_id: pulumi.Input[str] | None = None
     """Take over the existing webhook with this id instead of creating one (see the README)."""
 
@@ -42,9 +51,34 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
         Webhook("alerts", endpoint="https://ops.example.com/hook",
                 auth_type="bearer", token=config.require_secret("hookToken"))
 
-    `password` and `token` are always secret, in state and as outputs.
-    `provider` picks the API connection (default: `WebhookProvider()`).
-    `adopt_id` takes over an existing webhook instead of creating one.
+    `pulumi preview` checks every webhook of the program before any API call and reports
+    each invalid one at its line (the README's "Validation rules" list every rule).
+
+    Args:
+        resource_name: The resource's name in the stack; renaming it replaces the webhook
+            unless `opts.aliases` names the old one.
+        args: A `WebhookArgs` instead of the keyword arguments below (not both).
+        opts: Pulumi resource options. `delete_before_replace` defaults to True here: two
+            live copies would deliver every event twice.
+        endpoint: The absolute http:// or https:// URL the webhook calls: a host, no
+            `user:pass@`, no `#fragment`, no spaces or line breaks, at most 2,048
+            characters. Stored exactly as written.
+        auth_type: How the webhook authenticates to its endpoint: `AuthType` or one of
+            `none`, `basic`, `querystring`, `authheader`, `header`, `bearer`.
+        is_alert_hook: The hook receives alerts (default False).
+        user_name: For `basic` only: at most 256 characters, no `:`.
+        password: For `basic` only: always secret, at most 1,024 characters.
+        token: For `querystring`, `authheader`, `header` and `bearer` only: always secret,
+            visible ASCII, at most 4,096 characters.
+        adopt_id: The id of an existing webhook to take over instead of creating one; it is
+            updated to the values above. Ignored once the webhook is in state; then remove it.
+        provider: The API connection: `WebhookProvider()` (the default) or
+            `WebhookProvider("name")` for a named one.
+
+    Attributes:
+        webhook_id: The API's id of the webhook.
+        endpoint, auth_type, is_alert_hook, user_name: As given.
+        password, token: As given, secret.
     """
 
     webhook_id: pulumi.Output[str]
