@@ -11,6 +11,16 @@ from pulumi_webhooks.server.testing import ServerProcess
 from tests.support import CREDENTIAL_ARGS, Api, ApiFactory
 
 
+NEEDS_CLI = (Path(__file__).parent / "e2e", Path(__file__).parent / "reliability")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks `cli` every test that drives the real Pulumi CLI: `-m "not cli"` is the fast loop."""
+    for item in items:
+        if any(item.path.is_relative_to(directory) for directory in NEEDS_CLI):
+            item.add_marker(pytest.mark.cli)
+
+
 @pytest.fixture
 def start_api(tmp_path: Path) -> Iterator[ApiFactory]:
     """Starts local API servers with alice's and bob's accounts plus any fault flags."""

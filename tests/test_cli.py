@@ -7,13 +7,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from pulumi_webhooks import catalog
 from tests.support import PASSWORD, USER, Api
 
-HOOKS = [
+HOOKS: list[dict[str, Any]] = [
     {"endpoint": "https://pay.example.com/settlement", "authType": "bearer", "token": "tok-cli-1"},
     {
         "endpoint": "https://ops.example.com/pager",
@@ -81,7 +82,7 @@ def test_drift_is_silent_in_sync_and_names_every_difference(api: Api, tmp_path: 
 
     as_json = cli(api, "drift", "--json", str(tmp_path / "c.yaml"))
     assert as_json.returncode == 2
-    report = json.loads(as_json.stdout)
+    report: dict[str, Any] = json.loads(as_json.stdout)
     assert report["drifted"] is True and report["inSync"] == 1 and report["secretValuesCompared"] is False
     assert report["missing"] == [{"key": "adopted/status-example-com-deploys", "endpoint": HOOKS[2]["endpoint"]}]
     assert [e["endpoint"] for e in report["extra"]] == ["https://rogue.example.com/h"]
