@@ -86,7 +86,9 @@ def _authority_problem(authority: str) -> str | None:
     if authority.startswith("["):
         host, bracket, after = authority[1:].partition("]")
         if not bracket or not _is_ipv6(host):
-            return "endpoint host is not a valid IPv6 address: write one in brackets, such as https://[2001:db8::1]/hook"
+            return (
+                "endpoint host is not a valid IPv6 address: write one in brackets, such as https://[2001:db8::1]/hook"
+            )
     else:
         host, colon, port = authority.partition(":")
         after = colon + port

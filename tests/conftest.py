@@ -10,7 +10,6 @@ import pytest
 from pulumi_webhooks.server.testing import ServerProcess
 from tests.support import CREDENTIAL_ARGS, Api, ApiFactory
 
-
 NEEDS_CLI = (Path(__file__).parent / "e2e", Path(__file__).parent / "reliability")
 
 

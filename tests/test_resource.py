@@ -150,7 +150,9 @@ def test_webhooks_declared_after_the_event_loop_ran_are_checked_and_held_too(cap
 
 @pytest.mark.timeout(60)
 def test_an_input_that_fails_fails_its_own_webhook_and_holds_up_no_other() -> None:
-    broken = Webhook("broken", endpoint=pulumi.Output.from_input(dict[str, str]()).apply(lambda d: d["url"]), auth_type="none")
+    broken = Webhook(
+        "broken", endpoint=pulumi.Output.from_input(dict[str, str]()).apply(lambda d: d["url"]), auth_type="none"
+    )
     fine = Webhook("fine", endpoint="https://ok.example.com/h", auth_type="none")
     assert resolved(fine.webhook_id) == ("42", False)
     with pytest.raises(KeyError):
