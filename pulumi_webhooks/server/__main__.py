@@ -7,7 +7,7 @@ import logging
 import re
 import sys
 
-from .app import AppConfig
+from .app import VENDOR_ROUTES, AppConfig
 from .faults import ID_FIELDS, RETRY_AFTER_FORMATS, FaultConfig
 from .serving import serve
 
@@ -59,6 +59,14 @@ def _positive_float(value: str) -> float:
     if not number > 0:
         raise argparse.ArgumentTypeError("expected a positive number")
     return number
+
+
+def _route(value: str) -> str:
+    method, _, rule = value.strip().partition(" ")
+    route = f"{method.upper()} {rule.strip()}"
+    if route not in VENDOR_ROUTES:
+        raise argparse.ArgumentTypeError(f"expected one of: {', '.join(repr(r) for r in VENDOR_ROUTES)}")
+    return route
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,6 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="seconds",
         help="how a 429 states its Retry-After: seconds (default) or an HTTP date",
     )
+    faults.add_argument(
+        "--without-route",
+        type=_route,
+        action="append",
+        default=[],
+        metavar="'METHOD /rule'",
+        help="answer this vendor route 404 (after auth), as if the API lacked it, e.g. 'GET /webhooks/<id>' "
+        "(repeatable)",
+    )
     faults.add_argument("--seed", type=int, help="seed of the random generator for faults")
     return parser
 
@@ -193,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             fail_after_commit_rate=args.fail_after_commit_rate,
             retry_after_format=args.retry_after_format,
             seed=args.seed,
+            without_routes=frozenset(args.without_route),
         ),
     )
     serve(args.host, args.port, args.db, config)

@@ -51,6 +51,22 @@ _ROUTES = Map(
 _PUBLIC = frozenset({"authtoken", "healthz"})
 # Test plumbing: never slowed down or refused by faults, never counted in stats.
 _INTERNAL = frozenset({"healthz", "admin_stats", "admin_reset_stats", "admin_revoke_tokens"})
+# (endpoint, method) -> the WebhooksApp method that answers it.
+_HANDLERS = {
+    ("authtoken", "POST"): "login",
+    ("healthz", "GET"): "healthz",
+    ("webhooks", "POST"): "create_webhook",
+    ("webhooks", "GET"): "list_webhooks",
+    ("webhook", "GET"): "get_webhook",
+    ("webhook", "PUT"): "update_webhook",
+    ("webhook", "DELETE"): "delete_webhook",
+    ("admin_stats", "GET"): "admin_stats",
+    ("admin_reset_stats", "POST"): "admin_reset_stats",
+    ("admin_revoke_tokens", "POST"): "admin_revoke_tokens",
+}
+_RULES = {str(rule.endpoint): rule.rule for rule in _ROUTES.iter_rules()}
+VENDOR_ROUTES = tuple(f"{method} {_RULES[endpoint]}" for endpoint, method in _HANDLERS if endpoint not in _INTERNAL)
+"""The vendor's routes, as `--without-route` names them: 'POST /authtoken', 'GET /webhooks/<id>', ..."""
 
 
 @dataclass(frozen=True)
@@ -115,18 +131,7 @@ class WebhooksApp:
         self.tokens = TokenAuthority(store, config.token_ttl, config.api_tokens)
         self.faults = Faults(config.faults)
         self.stats = Stats()
-        self._handlers: dict[tuple[str, str], Handler] = {
-            ("authtoken", "POST"): self.login,
-            ("healthz", "GET"): self.healthz,
-            ("webhooks", "POST"): self.create_webhook,
-            ("webhooks", "GET"): self.list_webhooks,
-            ("webhook", "GET"): self.get_webhook,
-            ("webhook", "PUT"): self.update_webhook,
-            ("webhook", "DELETE"): self.delete_webhook,
-            ("admin_stats", "GET"): self.admin_stats,
-            ("admin_reset_stats", "POST"): self.admin_reset_stats,
-            ("admin_revoke_tokens", "POST"): self.admin_revoke_tokens,
-        }
+        self._handlers: dict[tuple[str, str], Handler] = {key: getattr(self, name) for key, name in _HANDLERS.items()}
 
     # --- WSGI entry point -------------------------------------------------
 
@@ -177,7 +182,8 @@ class WebhooksApp:
             self._apply_faults()
         if endpoint not in _PUBLIC:
             exchange.account = self._authenticate(request)
-        if endpoint is None:
+        # A route the server is told to lack answers exactly like one it never had.
+        if endpoint is None or exchange.route in self.config.faults.without_routes:
             raise ApiError(404, "Not found")
         handler = self._handlers.get((endpoint, request.method))
         if handler is None:

@@ -1,4 +1,4 @@
-"""Fault injection for tests: rate limiting, random 5xx, latency, lost create responses.
+"""Fault injection for tests: rate limiting, random 5xx, latency, lost create responses, missing routes.
 
 Everything is off by default. One seeded random generator drives every random
 choice, so a run with --seed is reproducible (for a given request order).
@@ -29,6 +29,8 @@ class FaultConfig:
     fail_after_commit_rate: float = 0.0
     retry_after_format: str = "seconds"
     seed: int | None = None
+    # "METHOD /rule" of vendor routes to answer 404, as if the API did not have them.
+    without_routes: frozenset[str] = frozenset()
 
 
 class TokenBucket:

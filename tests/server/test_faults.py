@@ -121,3 +121,25 @@ def test_latency_is_applied(start_server: StartServer) -> None:
     response = requests.get(f"{url}/webhooks", headers=AUTH, timeout=TIMEOUT)
     assert response.status_code == 200
     assert time.monotonic() - started >= 0.3
+
+
+def test_without_route_answers_404_after_auth_as_if_the_api_lacked_it(start_server: StartServer) -> None:
+    lacking = ("GET /webhooks/<id>", "delete /webhooks/<id>", "POST /authtoken")
+    url = start_server(*(arg for route in lacking for arg in ("--without-route", route))).url
+    created = requests.post(f"{url}/webhooks", json=basic_hook(), headers=AUTH, timeout=TIMEOUT)
+    assert created.status_code == 201
+    hook = f"{url}/webhooks/{created.json()['webhookId']}"
+
+    unknown = assert_json_error(requests.get(f"{url}/no-such-route", headers=AUTH, timeout=TIMEOUT), 404)
+    for method in ("GET", "DELETE"):
+        assert assert_json_error(requests.request(method, hook, headers=AUTH, timeout=TIMEOUT), 404) == unknown
+    # Like an unknown route, a lacking one tells nothing to a client without a token.
+    assert_json_error(requests.get(hook, timeout=TIMEOUT), 401)
+    login = requests.post(f"{url}/authtoken", json={"userName": "alice", "password": "x"}, timeout=TIMEOUT)
+    assert assert_json_error(login, 404) == unknown
+
+    # The rule's other methods still work, and the 404s touched nothing.
+    assert requests.put(hook, json=basic_hook(isAlertHook=True), headers=AUTH, timeout=TIMEOUT).status_code == 200
+    listed = requests.get(f"{url}/webhooks", headers=AUTH, timeout=TIMEOUT).json()
+    assert [h["isAlertHook"] for h in listed] == [True]
+    assert _stats(url)["requests"]["DELETE /webhooks/<id>"] == 1

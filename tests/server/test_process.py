@@ -54,6 +54,7 @@ def test_help_lists_the_options() -> None:
         "--create-without-id",
         "--id-field",
         "--drop-create-response-rate",
+        "--without-route",
         "--seed",
     ):
         assert flag in result.stdout
@@ -67,6 +68,8 @@ def test_help_lists_the_options() -> None:
         ["--id-field", "uuid"],
         ["--port", "-1"],
         ["--token-ttl", "0"],
+        ["--without-route", "GET /nowhere"],
+        ["--without-route", "PATCH /webhooks/<id>"],
     ],
 )
 def test_bad_options_exit_2(tmp_path: Path, args: list[str]) -> None:
