@@ -61,12 +61,12 @@ class TokenSource:
         token = body.get("token")
         if not isinstance(token, str) or not token:
             raise ServerError("POST", "/authtoken", 200, "the API's answer holds no token")
-        lifetime = max(_lifetime_seconds(body), MIN_LIFETIME_SECONDS)
+        lifetime = max(lifetime_seconds(body), MIN_LIFETIME_SECONDS)
         self._token = token
         self._renew_at = started + lifetime - min(RENEW_MARGIN_SECONDS, lifetime / 10)
 
 
-def _lifetime_seconds(body: dict[str, Any]) -> float:
+def lifetime_seconds(body: dict[str, Any]) -> float:
     """Seconds the token lives, from `expiresIn`, else from `issued`/`expires`."""
     try:
         return max(float(str(body["expiresIn"]).strip()), 0.0)

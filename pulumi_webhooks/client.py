@@ -11,7 +11,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +20,8 @@ from urllib.parse import quote
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+from urllib3.response import BaseHTTPResponse
 
 from . import errors
 from .auth import TokenSource
@@ -38,6 +40,9 @@ NOT_FOUND_HINT = "The webhook no longer exists in the API; run `pulumi refresh` 
 FORBIDDEN_HINT = "The API account in use may not do this: check its permissions with the API's owner"
 # How long a create of unknown outcome is looked for before it is sent again.
 SETTLE_SECONDS = 2.0
+
+ResponseHook = Callable[[requests.Response], None]
+"""Sees every HTTP answer of the API; one that was retried (429, 5xx) comes with status and headers, no body."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +66,9 @@ class ClientSettings:
 
 
 class WebhooksClient:
-    def __init__(self, settings: ClientSettings) -> None:
+    def __init__(self, settings: ClientSettings, on_response: ResponseHook | None = None) -> None:
         self.settings = settings
+        self._on_response = on_response
         self._base = settings.api_url.rstrip("/")
         self._redact = Redactor([settings.api_token, settings.password])
         self._local = threading.local()
@@ -251,10 +257,11 @@ class WebhooksClient:
         if session is None:
             s = self.settings
             session = requests.Session()
-            session.mount(self._base + "/", HTTPAdapter(max_retries=api_retry(s, self._bucket)))
+            retried = self._retried if self._on_response else None
+            session.mount(self._base + "/", HTTPAdapter(max_retries=api_retry(s, self._bucket, on_retried=retried)))
             session.mount(
                 self._base + "/authtoken",
-                HTTPAdapter(max_retries=api_retry(s, self._bucket, retry_post_on_any_status=True)),
+                HTTPAdapter(max_retries=api_retry(s, self._bucket, retry_post_on_any_status=True, on_retried=retried)),
             )
             session.headers["Accept"] = "application/json"
             self._local.session = session
@@ -282,7 +289,7 @@ class WebhooksClient:
                     method,
                     path,
                     None,
-                    self._redact(f"could not reach the API at {self._base}: {_root_cause(failure)}", secrets),
+                    self._redact(f"could not reach the API at {self._base}: {root_cause(failure)}", secrets),
                     "Check webhooks:apiUrl / WEBHOOKS_API_URL and that the API is up",
                 ) from None
             s = self.settings
@@ -294,10 +301,21 @@ class WebhooksClient:
                 f"waiting for the API at {self._base}",
                 "The API is slow or down; try again later, or raise webhooks:timeoutSeconds",
             ) from None
+        if self._on_response is not None:
+            self._on_response(response)
         if log.isEnabledFor(logging.DEBUG):  # redaction is not free: only when someone listens
             elapsed_ms = (time.monotonic() - started) * 1000
             log.debug("%s %s -> %s in %.0f ms", method, self._redact(path), response.status_code, elapsed_ms)
         return response
+
+    def _retried(self, answer: BaseHTTPResponse) -> None:
+        """An answer urllib3 retried, and so never handed to requests, shown to `on_response`."""
+        assert self._on_response is not None
+        response = requests.Response()
+        response.status_code = answer.status
+        response.headers = CaseInsensitiveDict(answer.headers)
+        response.reason = answer.reason or ""
+        self._on_response(response)
 
     def _send(self, method: str, path: str, body: Any = None, secrets: Iterable[str | None] = ()) -> requests.Response:
         """An authenticated request; a 401 renews a fetched token once and retries.
@@ -442,7 +460,7 @@ def _causes(failure: BaseException) -> Iterator[BaseException]:
         cause = reason if isinstance(reason, BaseException) else args_cause or cause.__cause__ or cause.__context__
 
 
-def _root_cause(failure: BaseException) -> str:
+def root_cause(failure: BaseException) -> str:
     """The innermost reason of a failure, without the long wrappers."""
     *_, cause = _causes(failure)
     return str(cause) or type(cause).__name__

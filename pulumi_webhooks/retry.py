@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self
 
 from urllib3.response import BaseHTTPResponse
@@ -28,6 +29,7 @@ class ApiRetry(Retry):
       failure, whatever the counts say, so a deployment never hangs on them.
     - With a shared `bucket`, a retry waits for its token like a first attempt,
       and a Retry-After holds back every thread, not just the refused one.
+    - `on_retried` sees each answer that is retried: requests never gets those.
     """
 
     def __init__(
@@ -36,12 +38,14 @@ class ApiRetry(Retry):
         max_elapsed: float = 120.0,
         post_statuses: frozenset[int] = frozenset({429}),
         bucket: TokenBucket | None = None,
+        on_retried: Callable[[BaseHTTPResponse], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.max_elapsed = max_elapsed
         self.post_statuses = post_statuses
         self.bucket = bucket
+        self.on_retried = on_retried
         self.deadline: float | None = None
 
     def new(self, **kwargs: Any) -> Self:
@@ -49,6 +53,7 @@ class ApiRetry(Retry):
         retry.max_elapsed = self.max_elapsed
         retry.post_statuses = self.post_statuses
         retry.bucket = self.bucket
+        retry.on_retried = self.on_retried
         retry.deadline = self.deadline if self.deadline is not None else time.monotonic() + self.max_elapsed
         return retry
 
@@ -58,6 +63,8 @@ class ApiRetry(Retry):
         return super().is_retry(method, status_code, has_retry_after)
 
     def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        if self.on_retried is not None and response is not None:
+            self.on_retried(response)
         if self.bucket is not None and response is not None:
             retry_after = self.get_retry_after(response)
             if retry_after:
@@ -71,7 +78,12 @@ class ApiRetry(Retry):
         return out_of_time or super().is_exhausted()
 
 
-def api_retry(settings: ClientSettings, bucket: TokenBucket | None, retry_post_on_any_status: bool = False) -> Retry:
+def api_retry(
+    settings: ClientSettings,
+    bucket: TokenBucket | None,
+    retry_post_on_any_status: bool = False,
+    on_retried: Callable[[BaseHTTPResponse], None] | None = None,
+) -> Retry:
     """The policy for API calls; `retry_post_on_any_status` is for the idempotent login POST."""
     options: dict[str, Any] = dict(
         total=settings.max_retries,
@@ -92,4 +104,10 @@ def api_retry(settings: ClientSettings, bucket: TokenBucket | None, retry_post_o
     if retry_post_on_any_status:
         post_statuses = RETRY_STATUSES
         options["allowed_methods"] = Retry.DEFAULT_ALLOWED_METHODS | {"POST"}
-    return ApiRetry(max_elapsed=settings.max_retry_seconds, post_statuses=post_statuses, bucket=bucket, **options)
+    return ApiRetry(
+        max_elapsed=settings.max_retry_seconds,
+        post_statuses=post_statuses,
+        bucket=bucket,
+        on_retried=on_retried,
+        **options,
+    )

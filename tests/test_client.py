@@ -339,6 +339,18 @@ def test_retry_after_is_waited_for(start_api: ApiFactory) -> None:
     assert time.monotonic() - started >= 1.0, "each 429 said Retry-After: 1"
 
 
+def test_on_response_sees_every_answer_even_those_the_retries_consumed(start_api: ApiFactory) -> None:
+    api = start_api("--rate-limit", "1")
+    seen: list[requests.Response] = []
+    client = WebhooksClient(ClientSettings(api_url=api.url, api_token=STATIC_TOKEN), on_response=seen.append)
+    for _ in range(3):
+        client.list()
+    assert [r.status_code for r in seen if r.status_code != 429] == [200, 200, 200]
+    refused = [r for r in seen if r.status_code == 429]
+    assert refused and all(r.headers["Retry-After"] == "1" for r in refused), "a retried 429 shows its headers"
+    assert len(seen) == requests_to(api, "GET /webhooks"), "each answer once"
+
+
 def test_a_5xx_after_the_commit_is_resolved_without_a_duplicate(start_api: ApiFactory) -> None:
     api = start_api("--fail-after-commit-rate", "1")
     client = login_client(api)
