@@ -1,12 +1,13 @@
-"""Command line of pulumi_webhooks: list, adopt, drift and recover (see `--help`).
+"""Command line of pulumi_webhooks: list, adopt, drift, recover and doctor (see `--help`).
 
 Installed as `pulumi-webhooks`; `python -m pulumi_webhooks` is the same. The API
 URL and credentials come from the same environment variables as the provider's
 fallbacks: WEBHOOKS_API_URL, and WEBHOOKS_API_TOKEN or WEBHOOKS_API_USERNAME
 with WEBHOOKS_API_PASSWORD (WEBHOOKS_<NAME>_... for a named connection).
 
-Exit codes: 0 done (for drift: in sync), 1 error (settings, API, catalog),
-2 drift found, 64 wrong usage, 75 the stack is busy (recover --stack: try later).
+Exit codes: 0 done (for drift: in sync; for doctor: every check passed), 1 error
+(settings, API, catalog; for doctor: a check failed), 2 drift found, 64 wrong usage,
+75 the stack is busy (recover --stack: try later).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any, NoReturn
 import yaml
 from tqdm import tqdm
 
-from . import __version__, adopt, catalog, drift, pipeline, recover
+from . import __version__, adopt, catalog, doctor, drift, pipeline, recover
 from .client import WebhooksClient
 from .config import client_settings
 from .errors import WebhooksError
@@ -121,11 +122,25 @@ def recover_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def doctor_command(args: argparse.Namespace) -> int:
+    if args.cwd != "." and not args.stack:
+        args.parser.error("doctor: --cwd goes with --stack")
+    stack = pipeline.Stack(args.stack, Path(args.cwd)) if args.stack else None
+    report = doctor.diagnose(args.connection, args.read_only, stack)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        for line in report.lines():
+            print(line)
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pulumi-webhooks",
         description=__doc__.splitlines()[0],
-        epilog="exit codes: 0 done (drift: in sync), 1 error, 2 drift found, 64 wrong usage, 75 stack busy",
+        epilog="exit codes: 0 done (drift: in sync; doctor: all checks passed), 1 error (doctor: a check failed), "
+        "2 drift found, 64 wrong usage, 75 stack busy",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--connection", help="a named connection (reads WEBHOOKS_<NAME>_API_URL, ...)")
@@ -168,6 +183,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     recovering.add_argument("--json", action="store_true", help="with --stack: print what was done as JSON")
     recovering.set_defaults(run=recover_command)
+
+    doctoring = commands.add_parser(
+        "doctor",
+        help="check that the API serves every route the provider relies on, as it expects (one line per check, "
+        "with the fix when not ok); exit 0 all passed, 1 a check failed",
+    )
+    doctoring.add_argument(
+        "--read-only",
+        action="store_true",
+        help="skip the round trip that creates, reads, updates and deletes one disposable webhook",
+    )
+    doctoring.add_argument(
+        "--stack", help="read the settings from this stack's config first, then the environment, as the provider does"
+    )
+    doctoring.add_argument("--cwd", default=".", help="with --stack: the Pulumi project's directory (default: .)")
+    doctoring.add_argument("--json", action="store_true", help="print the report as JSON")
+    doctoring.set_defaults(run=doctor_command)
     return parser
 
 

@@ -33,7 +33,7 @@ import yaml
 
 from . import recover
 from .client import WebhooksClient
-from .config import client_settings
+from .config import ConfigGetter, client_settings
 from .errors import WebhooksError
 
 PULUMI_TIMEOUT = 600
@@ -123,6 +123,11 @@ class Stack:
                 raise StackBusy(f"stack {self.name} was locked by another run meanwhile: {said}")
             raise PulumiFailed(f"`pulumi {' '.join(args[:2])}` of stack {self.name} failed: {said}")
         return done.stdout
+
+    def config(self) -> ConfigGetter:
+        """The stack's config, secrets in clear, as the provider's `configure` receives it."""
+        values = json.loads(self.pulumi("config", "--json", "--show-secrets"))
+        return lambda key: (values.get(key) or {}).get("value")
 
     def bookkeeping(self) -> Path | None:
         """The backend's `.pulumi` directory, or None when the backend is not a local directory."""
@@ -270,11 +275,7 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None) -> R
     if not creates:
         return report
 
-    config = json.loads(stack.pulumi("config", "--json", "--show-secrets"))
-
-    def setting(key: str) -> Any:
-        return (config.get(key) or {}).get("value")
-
+    setting = stack.config()
     repaired = export
     for connection in sorted({recover.resource_connection(op["resource"]) for op in creates}, key=str):
         client = WebhooksClient(client_settings(setting, os.environ, connection))

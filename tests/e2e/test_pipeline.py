@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.project import STACK, Project
+from tests.support import PASSWORD, STATIC_TOKEN
 
 PROGRAM = """
 adopt = config.get_object("adopt") or {}
@@ -163,3 +164,29 @@ def test_a_metadata_file_torn_by_a_kill_is_deleted_and_the_stack_reads_again(pro
     assert json.loads(step.stdout)["sidecarsDeleted"] == [f"{STACK}.json.attrs"]
     assert "half-written when a run was killed" in step.stderr
     project.preview("--expect-no-changes")
+
+
+def test_doctor_with_stack_checks_the_account_the_stack_deploys_to(project: Project) -> None:
+    """`doctor --stack` reads the stack's config first, then the environment, as the provider does."""
+
+    def doctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pulumi_webhooks", "doctor", "--stack", STACK, "--json", *args]
+        return subprocess.run(command, cwd=project.dir, env=env, capture_output=True, text=True, timeout=300)
+
+    healthy = doctor(env=project.env)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    report = json.loads(healthy.stdout)
+    assert report["apiUrl"] == project.api.url and report["ok"]
+    assert [c["name"] for c in report["checks"] if c["status"] == "ok"][-1] == "gone"
+    assert project.api.webhooks() == []
+
+    # The stack's login wins over a good token in the environment, as in the provider.
+    project.config("webhooks:apiPassword", "wrong-Passw0rd-doctor", secret=True)
+    env = {**project.env, "WEBHOOKS_API_URL": project.api.url, "WEBHOOKS_API_TOKEN": STATIC_TOKEN}
+    refused = doctor("--read-only", env=env)
+    assert refused.returncode == 1
+    checks = {c["name"]: c for c in json.loads(refused.stdout)["checks"]}
+    assert checks["credentials"]["status"] == "fail"
+    assert "webhooks:apiUserName" in checks["credentials"]["fix"]
+    for secret in ("wrong-Passw0rd-doctor", PASSWORD, STATIC_TOKEN):
+        assert secret not in refused.stdout + refused.stderr
