@@ -29,9 +29,9 @@ from typing import Any
 from bench.floor import http_floor
 from bench.memory import ProviderProcesses
 from bench.provider_cost import provider_seconds_per_hook
-from pulumi_webhooks.server.testing import ServerProcess
-from tests.project import STACK, Project, new_project
-from tests.support import CREDENTIAL_ARGS, PASSWORD, USER, Api
+from harness.api import CREDENTIAL_ARGS, PASSWORD, USER, Api
+from harness.project import STACK, Project, new_project
+from webhooks_standin.testing import ServerProcess
 
 PROGRAM = Path(__file__).with_name("program.py")
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_webhooks.server.testing import ServerProcess
-from tests.support import CREDENTIAL_ARGS, Api, ApiFactory
+from harness.api import CREDENTIAL_ARGS, Api
+from tests.support import ApiFactory
+from webhooks_standin.testing import ServerProcess
 
 NEEDS_CLI = (Path(__file__).parent / "e2e", Path(__file__).parent / "reliability")
 

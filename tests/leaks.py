@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
-from tests.project import STACK, Project
+from harness.project import STACK, Project
 
 
 def leaks(sources: Mapping[str, str], secrets: Iterable[str]) -> dict[str, list[str]]:

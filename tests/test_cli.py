@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
+from harness.api import PASSWORD, USER, Api
 from pulumi_webhooks import catalog
-from tests.support import PASSWORD, USER, Api
 
 HOOKS: list[dict[str, Any]] = [
     {"endpoint": "https://pay.example.com/settlement", "authType": "bearer", "token": "tok-cli-1"},

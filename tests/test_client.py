@@ -11,10 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from harness.api import PASSWORD, STATIC_TOKEN, USER, Api
 from pulumi_webhooks import errors
 from pulumi_webhooks.client import ClientSettings, WebhooksClient
 from pulumi_webhooks.spec import MASK, AuthType, parse
-from tests.support import PASSWORD, STATIC_TOKEN, USER, Api, ApiFactory
+from tests.support import ApiFactory
 
 HOOK_TOKEN = "hook-T0ken-never-shown"
 HOOK_PASSWORD = "hook-Passw0rd-never-shown"

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support import OTHER_PASSWORD, PASSWORD, STATIC_TOKEN, USER, Api, ApiFactory
+from harness.api import OTHER_PASSWORD, PASSWORD, STATIC_TOKEN, USER, Api
+from tests.support import ApiFactory
 
 ROUND_TRIP = ["create", "read by id", "update", "delete", "gone"]
 ALL_CHECKS = ["settings", "reachable", "credentials", "list shape", *ROUND_TRIP, "rate limits"]

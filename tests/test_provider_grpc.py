@@ -20,8 +20,9 @@ from google.protobuf import struct_pb2
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from harness.api import PASSWORD, STATIC_TOKEN, USER, Api
 from pulumi_webhooks import WebhookProvider
-from tests.support import PASSWORD, STATIC_TOKEN, USER, Api, ApiFactory
+from tests.support import ApiFactory
 
 URN = "urn:pulumi:dev::proj::pulumi-python:dynamic/webhooks:Webhook::hook"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"

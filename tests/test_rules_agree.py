@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from harness.api import CREDENTIAL_ARGS, Api
 from pulumi_webhooks.provider import WebhookProvider
-from pulumi_webhooks.server.testing import ServerProcess
-from tests.support import CREDENTIAL_ARGS, Api
+from webhooks_standin.testing import ServerProcess
 
 MARK = "Zq9"  # in every secret whose leak is looked for; no message contains it
 BASIC: dict[str, Any] = {"authType": "basic", "token": None, "userName": "ops", "password": f"pw-{MARK}"}

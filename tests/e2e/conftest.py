@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.project import Project, new_project, pulumi_bin
+from harness.project import Project, new_project, pulumi_bin
 from tests.support import ApiFactory
 
 

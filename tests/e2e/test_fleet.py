@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from tests.project import Project, new_project
-from tests.support import PASSWORD, USER
+from harness.api import PASSWORD, USER
+from harness.project import Project, new_project
 
 FLEET_PROGRAM = """
 from pathlib import Path

@@ -6,9 +6,9 @@ import base64
 import json
 from typing import Any
 
+from harness.api import PASSWORD, STATIC_TOKEN
+from harness.project import STACK, Project
 from tests.leaks import leaks, project_sources
-from tests.project import STACK, Project
-from tests.support import PASSWORD, STATIC_TOKEN
 
 SECRETS = {
     "basicPassword": "basic-Passw0rd-e2e-8c1d",

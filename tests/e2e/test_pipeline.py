@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.project import STACK, Project
-from tests.support import PASSWORD, STATIC_TOKEN
+from harness.api import PASSWORD, STATIC_TOKEN
+from harness.project import STACK, Project
 
 PROGRAM = """
 adopt = config.get_object("adopt") or {}

@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.api import PASSWORD, USER, Api
+from harness.project import COMMAND_TIMEOUT, REPO, STACK, Project, Run, cli_env, pulumi_command
 from pulumi_webhooks import __version__
-from tests.project import COMMAND_TIMEOUT, REPO, STACK, Project, Run, cli_env, pulumi_command
-from tests.support import PASSWORD, USER, Api, ApiFactory
+from tests.support import ApiFactory
 
 EXAMPLES = REPO / "examples"
 QUICKSTART_FILES = ("Pulumi.yaml", "requirements.txt", "__main__.py")
@@ -59,7 +60,7 @@ def pulumi(cwd: Path, env: Mapping[str, str], *args: str, check: bool = True) ->
 
 
 def pulumi_env(root: Path, **extra: str) -> dict[str, str]:
-    """tests.project's CLI environment, less PYTHONPATH and VIRTUAL_ENV, so no Python run by the
+    """harness.project's CLI environment, less PYTHONPATH and VIRTUAL_ENV, so no Python run by the
     CLI sees the source tree."""
     env = {k: v for k, v in cli_env(root).items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     return {**env, **extra}
@@ -118,6 +119,10 @@ def test_the_wheel_holds_the_package_its_data_license_and_console_script(dist_di
         entry_points = wheel.read(f"{info}/entry_points.txt").decode()
     assert {"pulumi_webhooks/py.typed", "pulumi_webhooks/pulumi-plugin.json", f"{info}/licenses/LICENSE"} <= names
     assert not {n.split("/")[0] for n in names} - {"pulumi_webhooks", info}, "only the package and its metadata"
+    # The API stand-in (its own distribution, standin/) and the dev harness stay out of users' installs.
+    dev_only = [n for n in names if {"webhooks_standin", "harness", "server"} & set(n.removesuffix(".py").split("/"))]
+    assert not dev_only, f"no webhooks_standin, harness or server module: {dev_only}"
+    assert "Provides-Extra: server" not in metadata, "the stand-in is a distribution of its own, not an extra"
     assert "License-Expression: Apache-2.0" in metadata and "Classifier: Typing :: Typed" in metadata
     assert "pulumi-webhooks = pulumi_webhooks.__main__:main" in entry_points
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from tests.project import Project
+from harness.project import Project
 
 PROGRAM = """
 class Group(pulumi.ComponentResource):

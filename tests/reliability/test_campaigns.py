@@ -20,9 +20,10 @@ from typing import Any
 
 import pytest
 
+from harness.api import PASSWORD, STATIC_TOKEN, USER, Api
+from harness.project import STACK, Project, Run, new_project, pulumi_command
 from tests.leaks import assert_no_leaks, leaks, project_sources
-from tests.project import STACK, Project, Run, new_project, pulumi_command
-from tests.support import PASSWORD, STATIC_TOKEN, USER, Api, ApiFactory
+from tests.support import ApiFactory
 
 pytestmark = pytest.mark.campaign
 SCALE = float(os.environ.get("CAMPAIGN_SCALE", "1"))

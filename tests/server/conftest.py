@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from pulumi_webhooks.server.testing import ServerProcess
+from webhooks_standin.testing import ServerProcess
 
 from .support import (
     ACCOUNT_FLAGS,

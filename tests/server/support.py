@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import requests
 
-from pulumi_webhooks.server.testing import ServerProcess
+from webhooks_standin.testing import ServerProcess
 
 ALICE_PASSWORD = "alice-Pa55-word-7f3a"
 BOB_PASSWORD = "bob-Pa55-word-91c2"

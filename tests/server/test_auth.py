@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 
-from pulumi_webhooks.server.testing import ServerProcess
+from webhooks_standin.testing import ServerProcess
 
 from .support import (
     ALICE_PASSWORD,

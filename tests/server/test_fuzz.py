@@ -10,7 +10,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pulumi_webhooks.server.testing import ServerProcess
+from webhooks_standin.testing import ServerProcess
 
 from .support import ALICE_PASSWORD, ALICE_STATIC_TOKEN, BOB_PASSWORD, STATIC_TOKEN, TIMEOUT, bearer, login
 

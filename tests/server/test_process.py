@@ -29,7 +29,7 @@ from .support import (
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pulumi_webhooks.server", *args],
+        [sys.executable, "-m", "webhooks_standin", *args],
         capture_output=True,
         text=True,
         timeout=30,
@@ -58,6 +58,19 @@ def test_help_lists_the_options() -> None:
         "--seed",
     ):
         assert flag in result.stdout
+    assert result.stdout.startswith("usage: python -m webhooks_standin ")
+    assert "(see docs/api.md)" in result.stdout
+
+
+def test_the_server_loads_nothing_of_the_provider() -> None:
+    """The stand-in is a distribution of its own: starting it loads neither pulumi_webhooks nor
+    what the provider brings (pulumi, pydantic, dill), so it starts fast and plays the vendor alone."""
+    probe = (
+        "import sys, webhooks_standin.__main__, webhooks_standin.testing;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pulumi_webhooks', 'pulumi', 'pydantic', 'dill'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, check=True)
+    assert result.stdout.strip() == "[]", result.stdout
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import itertools
 import pytest
 import requests
 
-from pulumi_webhooks.server.testing import ServerProcess
+from webhooks_standin.testing import ServerProcess
 
 from .support import ALICE_PASSWORD, TIMEOUT, assert_json_error, basic_hook, bearer, login
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from pulumi_webhooks.server.testing import ServerProcess
+from webhooks_standin.testing import ServerProcess
 
 from .support import TIMEOUT, assert_json_error, basic_hook
 

@@ -1,4 +1,4 @@
-"""Command line: python -m pulumi_webhooks.server --port 0 --db hooks.sqlite [options]."""
+"""Command line: python -m webhooks_standin --port 0 --db hooks.sqlite [options]."""
 
 from __future__ import annotations
 
@@ -71,8 +71,8 @@ def _route(value: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m pulumi_webhooks.server",
-        description="Local stand-in for the vendor webhooks API (see API.md), with fault knobs.",
+        prog="python -m webhooks_standin",
+        description="Local stand-in for the vendor webhooks API (see docs/api.md), with fault knobs.",
         epilog=(
             "Besides the vendor routes: GET /healthz (no auth), and for tests (bearer auth):"
             " GET /_admin/stats, POST /_admin/reset-stats, POST /_admin/revoke-tokens."

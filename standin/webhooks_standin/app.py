@@ -29,7 +29,7 @@ from .store import Store, WebhookFields, WebhookRow
 from .tokens import TokenAuthority
 from .validation import ValidationError, validate_webhook
 
-logger = logging.getLogger("pulumi_webhooks.server")
+logger = logging.getLogger("webhooks_standin")
 
 MASK = "********"
 _ID_PATTERN = re.compile(r"[0-9]{1,18}")  # stays inside SQLite's 64-bit integers

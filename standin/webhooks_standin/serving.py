@@ -13,7 +13,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from .app import AppConfig, create_app
 from .store import Store
 
-logger = logging.getLogger("pulumi_webhooks.server")
+logger = logging.getLogger("webhooks_standin")
 
 
 class QuietRequestHandler(WSGIRequestHandler):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support import PASSWORD, USER, Api
+from harness.api import PASSWORD, USER, Api
 
 REPO = Path(__file__).resolve().parents[1]
 STACK = "e2e"

@@ -21,9 +21,9 @@ from types import TracebackType
 from typing import IO
 
 _PREFIX = "listening on "
-# The directory that holds the pulumi_webhooks package, so the subprocess
+# The directory that holds the webhooks_standin package, so the subprocess
 # imports this very copy whatever the current directory.
-_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
 class ServerStartError(RuntimeError):
@@ -56,7 +56,7 @@ class ServerProcess:
         command = [
             sys.executable,
             "-m",
-            "pulumi_webhooks.server",
+            "webhooks_standin",
             "--host",
             self.host,
             "--port",
