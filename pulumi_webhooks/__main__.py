@@ -28,14 +28,15 @@ from . import __version__, adopt, catalog, doctor, drift, pipeline, recover
 from .client import WebhooksClient
 from .config import client_settings
 from .errors import WebhooksError
+from .live import ID, VISIBLE, LiveWebhook
 
-COLUMNS = ("webhookId", "endpoint", "authType", "isAlertHook", "userName")
+COLUMNS = (ID, *VISIBLE)
 DRIFT_FOUND = 2
 USAGE = 64  # EX_USAGE: argparse's own 2 would read as "drift found"
 BUSY = 75  # EX_TEMPFAIL: the stack is locked by a run that may still be going
 
 
-def live_webhooks(args: argparse.Namespace) -> tuple[WebhooksClient, list[dict[str, Any]]]:
+def live_webhooks(args: argparse.Namespace) -> tuple[WebhooksClient, list[LiveWebhook]]:
     client = WebhooksClient(client_settings(lambda _key: None, os.environ, args.connection))
     with tqdm(desc="listing webhooks", unit=" call", disable=None, file=sys.stderr, leave=False) as progress:
         hooks = client.list()
@@ -50,10 +51,11 @@ def progress(items: Sequence[Any], description: str) -> Any:
 
 def list_command(args: argparse.Namespace) -> int:
     client, hooks = live_webhooks(args)
+    listed = [hook.as_api() for hook in hooks]
     if args.json:
-        print(json.dumps(hooks, indent=2, sort_keys=True))
+        print(json.dumps(listed, indent=2, sort_keys=True))
         return 0
-    rows = [[str(h.get(c) if h.get(c) is not None else "-") for c in COLUMNS] for h in hooks]
+    rows = [[str(h[c] if h[c] is not None else "-") for c in COLUMNS] for h in listed]
     widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(COLUMNS)]
     for row in [list(COLUMNS), *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

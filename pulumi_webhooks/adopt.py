@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from .live import SECRETS, VISIBLE, LiveWebhook
+from .spec import PYTHON_NAMES
+
 MAX_NAME = 63
 
 
@@ -34,25 +37,17 @@ def secret_key(webhook_id: str, secret: str) -> str:
     return f"hook{re.sub(r'[^A-Za-z0-9]', '', webhook_id)}{secret.capitalize()}"
 
 
-def catalog_for(webhooks: Iterable[dict[str, Any]], team: str) -> tuple[dict[str, Any], list[str]]:
+def catalog_for(webhooks: Iterable[LiveWebhook], team: str) -> tuple[dict[str, Any], list[str]]:
     """The catalog of `webhooks` under `team`, and the secret config keys it needs."""
     taken: set[str] = set()
     entries, keys = [], []
-    for webhook in sorted(webhooks, key=lambda w: str(w.get("endpoint"))):
-        webhook_id = str(webhook["webhookId"])
-        entry: dict[str, Any] = {
-            "name": entry_name(str(webhook.get("endpoint", "")), taken),
-            "endpoint": webhook.get("endpoint"),
-            "auth_type": webhook.get("authType"),
-            "adopt_id": webhook_id,
-        }
-        if webhook.get("isAlertHook"):
-            entry["is_alert_hook"] = True
-        if webhook.get("userName"):
-            entry["user_name"] = webhook["userName"]
-        for secret in ("password", "token"):
-            if webhook.get(secret):
-                entry[f"{secret}_secret"] = secret_key(webhook_id, secret)
-                keys.append(entry[f"{secret}_secret"])
+    for webhook in sorted(webhooks, key=lambda w: w.endpoint):
+        entry: dict[str, Any] = {"name": entry_name(webhook.endpoint, taken), "adopt_id": webhook.id}
+        # A field the API reads as unset or false is left out, as a catalog would leave it.
+        entry |= {PYTHON_NAMES[name]: webhook.fields[name] for name in VISIBLE if webhook.fields[name]}
+        for secret in SECRETS:
+            if secret in webhook.secrets_set:
+                entry[f"{PYTHON_NAMES[secret]}_secret"] = secret_key(webhook.id, secret)
+                keys.append(entry[f"{PYTHON_NAMES[secret]}_secret"])
         entries.append(entry)
     return {"teams": {team: {"hooks": entries}}}, keys

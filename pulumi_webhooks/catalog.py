@@ -28,12 +28,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
-from .spec import API_NAMES, find_problems
+from .spec import API_NAMES, SECRET_FIELDS, WebhookSpec, find_problems
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 NAME_RULE = "lowercase letters, digits and dashes, starting with a letter or digit"
-# Secrets are referenced by stack-config key; a value for these in a catalog is an error.
-SECRET_VALUE_FIELDS = ("password", "token")
+# Secrets are referenced by stack-config key (`token_secret: hookToken`): a value is an error.
+# The catalog's name of each webhook property, for messages.
+CATALOG_NAMES = {API_NAMES[f]: f"{f}_secret" if f in SECRET_FIELDS else f for f in WebhookSpec.model_fields}
 
 
 class HookFields(BaseModel):
@@ -222,13 +223,13 @@ def _validate(model: type[BaseModel], raw: Any, where: str, problems: list[str])
     if not isinstance(raw, Mapping):
         problems.append(f"{where}: expected a mapping of fields")
         return None
-    for field in SECRET_VALUE_FIELDS:
+    for field in SECRET_FIELDS:
         if field in raw:
             problems.append(
                 f"{where}: {field}: secrets never go in a catalog; reference a stack-config key "
                 f"with {field}_secret: <key> (`pulumi config set --secret <key> ...`)"
             )
-    fields = {k: v for k, v in raw.items() if k not in SECRET_VALUE_FIELDS}
+    fields = {k: v for k, v in raw.items() if k not in SECRET_FIELDS}
     try:
         return model.model_validate(fields)
     except ValidationError as error:
@@ -252,24 +253,14 @@ def _hook(where: str, defaults: Mapping[str, Any], raw: Any, problems: list[str]
         problems.append(f"{where}: name: '{entry.name}' is not a valid name: {NAME_RULE}")
         ok = False
     # The webhook rules themselves, with referenced secrets standing in as present.
-    props = {
-        API_NAMES["endpoint"]: entry.endpoint,
-        API_NAMES["auth_type"]: entry.auth_type,
-        API_NAMES["is_alert_hook"]: bool(entry.is_alert_hook),
-        API_NAMES["user_name"]: entry.user_name,
+    props = {API_NAMES[f]: getattr(entry, f) for f in WebhookSpec.model_fields if f not in SECRET_FIELDS}
+    props[API_NAMES["is_alert_hook"]] = bool(entry.is_alert_hook)
+    for secret in SECRET_FIELDS:
         # A secret given in the wrong place still counts as given: it is reported once, above.
-        API_NAMES["password"]: "<secret>" if entry.password_secret or "password" in merged else None,
-        API_NAMES["token"]: "<secret>" if entry.token_secret or "token" in merged else None,
-    }
-    catalog_names = {
-        "password": "password_secret",
-        "token": "token_secret",
-        "authType": "auth_type",
-        "userName": "user_name",
-        "isAlertHook": "is_alert_hook",
-    }
+        given = getattr(entry, f"{secret}_secret") or secret in merged
+        props[API_NAMES[secret]] = "<secret>" if given else None
     for problem in find_problems({k: v for k, v in props.items() if v is not None}):
-        field = catalog_names.get(problem.property, problem.property)
+        field = CATALOG_NAMES.get(problem.property, problem.property)
         problems.append(f"{where}: {field}: {problem.reason}")
         ok = False
     if not ok:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .client import ClientSettings
 from .errors import ConfigError
+from .settings import ClientSettings
 
 NAMESPACE = "webhooks"
 CONNECTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")

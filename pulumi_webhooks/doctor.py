@@ -21,11 +21,13 @@ import requests
 
 from . import errors
 from .auth import lifetime_seconds
-from .client import ID_KEYS, WebhooksClient, root_cause
+from .client import WebhooksClient
 from .config import client_settings, setting
+from .live import ID_KEYS, SECRETS, LiveWebhook
 from .pipeline import Stack
 from .redact import Redactor
 from .spec import MASK, parse
+from .transport import root_cause
 
 RATE_HEADERS = ("retry-after", "x-ratelimit-", "ratelimit-")
 ROUTE_USES = {
@@ -188,7 +190,7 @@ class _Doctor:
 
     def list_shape(self) -> str:
         try:
-            items = self.client.list()
+            self.client.list()
         except errors.ApiError as error:
             if error.status not in (200, 404):  # a usable route that failed: the client's hint says more
                 raise
@@ -198,6 +200,8 @@ class _Doctor:
         payload = self.answer_to("GET", "/webhooks")
         key = next((k for k, v in payload.items() if isinstance(v, list)), "") if isinstance(payload, dict) else ""
         shape = f"an envelope, the list under {key!r}" if key else "a JSON list"
+        listed = payload[key] if key else payload
+        items = [item for item in listed if isinstance(item, dict)] if isinstance(listed, list) else []
         if not items:
             return f"{shape}, empty: no items to tell the id field"
         found = {next((repr(k) for k in ID_KEYS if item.get(k) not in (None, "")), "") for item in items}
@@ -232,10 +236,12 @@ class _Doctor:
 
     def read(self) -> str:
         live = self._read()
-        if live.get("token") == self.token:
+        raw = self.answer_to("GET", f"/webhooks/{self.hook_id}")
+        shown = raw.get("token") if isinstance(raw, dict) else None
+        if shown == self.token:
             raise Failed("the API answered the webhook's token in clear", "tell the API's owner: reads must mask it")
         _compare(live, self.written)
-        return f"fields as written, token masked as {MASK!r}"
+        return f"fields as written, token masked as {MASK!r}" if shown == MASK else "fields as written, token hidden"
 
     def update(self, readable: bool) -> str:
         changed = {**self.written, "endpoint": f"{self.written['endpoint']}/changed", "isAlertHook": False}
@@ -266,7 +272,7 @@ class _Doctor:
         by_hand = f"delete webhook {hook} (endpoint {self.written['endpoint']}) in the API by hand"
         try:
             self.client.delete(hook)
-            left = any(str(item.get(k)) == hook for item in self.client.list() for k in ID_KEYS if k in item)
+            left = any(listed.id == hook for listed in self.client.list())
         except errors.ApiError as error:
             raise Failed(f"webhook {hook} may be left behind: {_described(error)}", by_hand) from None
         if left:
@@ -282,7 +288,7 @@ class _Doctor:
             detail += f"; {refused} answer(s) 429, retried (set {quota} to the API's quota to spare them)"
         self.report.checks.append(Check("rate limits", "info", None, detail))
 
-    def _read(self) -> dict[str, Any]:
+    def _read(self) -> LiveWebhook:
         live = self.client.get(self.hook_id)
         if live is None:
             raise self._missing("GET")
@@ -295,9 +301,14 @@ class _Doctor:
         )
 
 
-def _compare(live: dict[str, Any], written: dict[str, Any]) -> None:
-    expected = {**written, "token": MASK}
-    wrong = [f"{k} is {live.get(k)!r}, not {v!r}" for k, v in expected.items() if live.get(k) != v]
+def _compare(live: LiveWebhook, written: dict[str, Any]) -> None:
+    expected = LiveWebhook.of(live.id, written)
+    wrong = [f"{k} is {live.fields[k]!r}, not {v!r}" for k, v in expected.fields.items() if live.fields[k] != v]
+    wrong += [
+        f"{k} reads as {'set' if k in live.secrets_set else 'not set'}"
+        for k in SECRETS
+        if (k in live.secrets_set) != (k in expected.secrets_set)
+    ]
     if wrong:
         raise Failed(
             f"reads back otherwise: {'; '.join(wrong)}", "tell the API's owner: a read must show what was written"

@@ -12,8 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import Hook
+from .live import ID, SECRETS, VISIBLE, LiveWebhook
+from .spec import API_NAMES, PYTHON_NAMES
 
-COMPARED = (("auth_type", "authType"), ("is_alert_hook", "isAlertHook"), ("user_name", "userName"))
+ENDPOINT = API_NAMES["endpoint"]
+# The endpoint is what an unpinned hook is matched by, so it is compared only for pinned ones.
+COMPARED = tuple(name for name in VISIBLE if name != ENDPOINT)
 
 
 @dataclass
@@ -26,7 +30,7 @@ class Change:
 @dataclass
 class Report:
     missing: list[Hook] = field(default_factory=list)
-    extra: list[dict[str, Any]] = field(default_factory=list)
+    extra: list[LiveWebhook] = field(default_factory=list)
     changed: list[tuple[Hook, str, list[Change]]] = field(default_factory=list)
     ambiguous: list[tuple[Hook, list[str]]] = field(default_factory=list)
     in_sync: int = 0
@@ -37,7 +41,7 @@ class Report:
 
     def lines(self) -> list[str]:
         out = [f"missing  {h.key}: {h.endpoint} is not in the API" for h in self.missing]
-        out += [f"extra    webhook {w.get('webhookId')}: {w.get('endpoint')} is not in the catalog" for w in self.extra]
+        out += [f"extra    webhook {w.id}: {w.endpoint} is not in the catalog" for w in self.extra]
         for hook, webhook_id, changes in self.changed:
             detail = "; ".join(f"{c.field} is {c.live!r} in the API, {c.catalog!r} in the catalog" for c in changes)
             out.append(f"changed  {hook.key} (webhook {webhook_id}): {detail}")
@@ -56,11 +60,11 @@ class Report:
             "drifted": self.drifted,
             "inSync": self.in_sync,
             "missing": [{"key": h.key, "endpoint": h.endpoint} for h in self.missing],
-            "extra": [{"webhookId": str(w.get("webhookId")), "endpoint": w.get("endpoint")} for w in self.extra],
+            "extra": [{ID: w.id, ENDPOINT: w.endpoint} for w in self.extra],
             "changed": [
                 {
                     "key": hook.key,
-                    "webhookId": webhook_id,
+                    ID: webhook_id,
                     "changes": [{"field": c.field, "catalog": c.catalog, "live": c.live} for c in changes],
                 }
                 for hook, webhook_id, changes in self.changed
@@ -70,12 +74,12 @@ class Report:
         }
 
 
-def compare(hooks: Iterable[Hook], live: list[dict[str, Any]]) -> Report:
+def compare(hooks: Iterable[Hook], live: list[LiveWebhook]) -> Report:
     report = Report()
-    by_id = {str(w.get("webhookId")): w for w in live}
-    by_endpoint: dict[str, list[dict[str, Any]]] = {}
+    by_id = {w.id: w for w in live}
+    by_endpoint: dict[str, list[LiveWebhook]] = {}
     for webhook in live:
-        by_endpoint.setdefault(str(webhook.get("endpoint")), []).append(webhook)
+        by_endpoint.setdefault(webhook.endpoint, []).append(webhook)
     matched: set[str] = set()
     # Hooks pinned by adopt_id claim their webhooks before any endpoint match does.
     for hook in sorted(hooks, key=lambda h: h.adopt_id is None):
@@ -83,36 +87,37 @@ def compare(hooks: Iterable[Hook], live: list[dict[str, Any]]) -> Report:
             pinned = by_id.get(hook.adopt_id)
             candidates = [pinned] if pinned is not None and hook.adopt_id not in matched else []
         else:
-            candidates = [w for w in by_endpoint.get(hook.endpoint, []) if str(w.get("webhookId")) not in matched]
+            candidates = [w for w in by_endpoint.get(hook.endpoint, []) if w.id not in matched]
         if not candidates:
             report.missing.append(hook)
             continue
         if len(candidates) > 1:
-            report.ambiguous.append((hook, [str(w.get("webhookId")) for w in candidates]))
-            matched.update(str(w.get("webhookId")) for w in candidates)
+            report.ambiguous.append((hook, [w.id for w in candidates]))
+            matched.update(w.id for w in candidates)
             continue
         webhook = candidates[0]
-        matched.add(str(webhook.get("webhookId")))
+        matched.add(webhook.id)
         changes = _changes(hook, webhook)
         if changes:
-            report.changed.append((hook, str(webhook.get("webhookId")), changes))
+            report.changed.append((hook, webhook.id, changes))
         else:
             report.in_sync += 1
-    report.extra = [w for w in live if str(w.get("webhookId")) not in matched]
+    report.extra = [w for w in live if w.id not in matched]
     return report
 
 
-def _changes(hook: Hook, webhook: dict[str, Any]) -> list[Change]:
+def _changes(hook: Hook, webhook: LiveWebhook) -> list[Change]:
     changes = []
-    if hook.adopt_id is not None and webhook.get("endpoint") != hook.endpoint:
-        changes.append(Change("endpoint", hook.endpoint, webhook.get("endpoint")))
-    for attribute, api_name in COMPARED:
-        wanted, have = _normal(getattr(hook, attribute)), _normal(webhook.get(api_name))
+    if hook.adopt_id is not None and webhook.endpoint != hook.endpoint:
+        changes.append(Change(ENDPOINT, hook.endpoint, webhook.endpoint))
+    for name in COMPARED:
+        wanted, have = _normal(getattr(hook, PYTHON_NAMES[name])), webhook.fields[name]
         if wanted != have:
-            changes.append(Change(api_name, wanted, have))
-    for secret, reference in (("password", hook.password_secret), ("token", hook.token_secret)):
-        if bool(reference) != bool(webhook.get(secret)):
-            changes.append(Change(f"{secret} (set or not)", bool(reference), bool(webhook.get(secret))))
+            changes.append(Change(name, wanted, have))
+    for secret in SECRETS:
+        wanted_set, have_set = bool(getattr(hook, f"{PYTHON_NAMES[secret]}_secret")), secret in webhook.secrets_set
+        if wanted_set != have_set:
+            changes.append(Change(f"{secret} (set or not)", wanted_set, have_set))
     return changes
 
 

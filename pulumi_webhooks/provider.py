@@ -23,6 +23,7 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.dynamic.dynamic import PROVIDER_KEY
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
@@ -30,11 +31,14 @@ from . import spec
 from .client import WebhooksClient
 from .config import check_connection_name, client_settings
 from .errors import ConfigError, NotFound
+from .live import ID
 from .servicer import show_expected_errors_plainly
 
-PROVIDER_KEY = "__provider"
-ADOPT_KEY = "adoptId"
+ADOPT_KEY = spec.API_NAMES["adopt_id"]
 INPUT_KEYS = tuple(spec.API_NAMES[name] for name in spec.WebhookSpec.model_fields)
+SECRET_KEYS = tuple(spec.API_NAMES[name] for name in spec.SECRET_FIELDS)
+CREDENTIAL_KEYS = tuple(spec.API_NAMES[name] for name in spec.CREDENTIAL_FIELDS)
+FLAG_KEY = spec.API_NAMES["is_alert_hook"]
 
 
 class WebhookProvider(ResourceProvider):
@@ -145,21 +149,16 @@ class WebhookProvider(ResourceProvider):
         live = self.client.get(id_)
         if live is None:
             return ReadResult(id_="", outs={})
-        refreshed: dict[str, Any] = {
-            "endpoint": live.get("endpoint"),
-            "authType": live.get("authType"),
-            "isAlertHook": bool(live.get("isAlertHook")),
-            "userName": live.get("userName") or None,
-        }
+        refreshed: dict[str, Any] = dict(live.fields)
         # Reads mask secrets: keep the value from state while the API says one is set,
-        # drop it when the API says none is. Props without webhookId are not our
-        # state but an import's inputs, which cannot vouch for the API's secret:
-        # dropping it makes the next `up` write the program's value.
-        ours = "webhookId" in props
-        for key in spec.SECRET_FIELDS:
-            refreshed[key] = props.get(key) if ours and live.get(key) else None
+        # drop it when the API says none is. Props without an id are not our state
+        # but an import's inputs, which cannot vouch for the API's secret: dropping
+        # it makes the next `up` write the program's value.
+        ours = ID in props
+        for key in SECRET_KEYS:
+            refreshed[key] = props.get(key) if ours and key in live.secrets_set else None
         inputs = {k: v for k, v in refreshed.items() if v is not None}
-        return ReadResult(id_=id_, outs={"webhookId": id_, **refreshed}, inputs=inputs)
+        return ReadResult(id_=id_, outs={ID: id_, **refreshed}, inputs=inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         webhook = spec.parse(_inputs(news))
@@ -185,20 +184,20 @@ def _extras(props: dict[str, Any]) -> dict[str, Any]:
 
 def _normalized(props: dict[str, Any]) -> dict[str, Any]:
     """Inputs as state keeps them: empty credentials dropped, the alert flag explicit."""
-    out = {k: v for k, v in props.items() if not (k in ("userName", "password", "token") and v == "")}
-    out.setdefault("isAlertHook", False)
+    out = {k: v for k, v in props.items() if not (k in CREDENTIAL_KEYS and v == "")}
+    out.setdefault(FLAG_KEY, False)
     return out
 
 
 def _outputs(webhook_id: str, webhook: spec.WebhookSpec) -> dict[str, Any]:
     body = webhook.model_dump(mode="json", by_alias=True)
-    return {"webhookId": webhook_id, **body}
+    return {ID: webhook_id, **body}
 
 
 def _differs(old: Any, new: Any, key: str) -> bool:
     if _is_unknown(new):
         return True
-    if key == "isAlertHook":
+    if key == FLAG_KEY:
         return bool(old) != bool(new)
     return (old or None) != (new or None)
 

@@ -27,11 +27,12 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from .client import looks_like
+from pulumi.dynamic.dynamic import PROVIDER_KEY
+
+from .live import ID, LiveWebhook
 from .provider import connection_of
 
 WEBHOOK_TYPE_SUFFIX = "webhooks:Webhook"
-PROVIDER_KEY = "__provider"
 
 
 @dataclass
@@ -69,7 +70,7 @@ def _name(urn: str) -> str:
 
 
 def repair(
-    export: dict[str, Any], live: list[dict[str, Any]], connection: str | None = None
+    export: dict[str, Any], live: list[LiveWebhook], connection: str | None = None
 ) -> tuple[dict[str, Any], Recovery]:
     """A copy of a `pulumi stack export` with the pending webhook creates of `connection`
     (whose account `live` lists) resolved; other connections' are left for their own run."""
@@ -82,7 +83,7 @@ def repair(
 
     owned = {str(r.get("id")) for r in resources if ours(r) and r.get("id")}
     in_state = {r.get("urn") for r in resources}
-    free = [w for w in live if str(w.get("webhookId")) not in owned]
+    free = [w for w in live if w.id not in owned]
     recovery = Recovery()
     remaining = []
     for operation in deployment.get("pending_operations") or []:
@@ -95,21 +96,21 @@ def repair(
             recovery.already_in_state.append(resource["urn"])
             continue
         inputs = resource.get("inputs") or {}
-        matches = [w for w in free if looks_like(w, _plain(inputs))]
+        matches = [w for w in free if w.looks_like(_plain(inputs))]
         if not matches:
             recovery.never_created.append(resource["urn"])
             continue
         if len(matches) > 1:
             # Which one this create made cannot be told: never guess, since the other may be
             # someone else's. The create is dropped; the next `up`'s guard names them all.
-            recovery.ambiguous[resource["urn"]] = [str(w["webhookId"]) for w in matches]
+            recovery.ambiguous[resource["urn"]] = [w.id for w in matches]
             continue
         [match] = matches
         free.remove(match)
-        webhook_id = str(match["webhookId"])
+        webhook_id = match.id
         recovery.imported[resource["urn"]] = webhook_id
         # The create that committed sent exactly these inputs: they are its outputs too.
-        resources.append({**resource, "id": webhook_id, "outputs": {**inputs, "webhookId": webhook_id}})
+        resources.append({**resource, "id": webhook_id, "outputs": {**inputs, ID: webhook_id}})
     deployment["pending_operations"] = remaining
     return repaired, recovery
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from .ratelimit import TokenBucket
-
-if TYPE_CHECKING:
-    from .client import ClientSettings
+from .settings import ClientSettings
 
 # 500 too: every method retried on a status is idempotent (a POST only on 429).
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

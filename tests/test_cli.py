@@ -9,10 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+from pulumi.dynamic.dynamic import serialize_provider
 
 from harness.api import PASSWORD, USER, Api
-from pulumi_webhooks import catalog
+from pulumi_webhooks import WebhookProvider, catalog
+from tests.support import ApiFactory
 
 HOOKS: list[dict[str, Any]] = [
     {"endpoint": "https://pay.example.com/settlement", "authType": "bearer", "token": "tok-cli-1"},
@@ -175,3 +178,32 @@ def test_wrong_usage_exits_64_so_it_never_reads_as_drift(api: Api) -> None:
         assert "usage: pulumi-webhooks" in run.stderr
     version = cli(api, "--version")
     assert version.returncode == 0 and version.stdout.strip() == "pulumi-webhooks 0.1.0"
+
+
+@pytest.mark.parametrize("id_field", ["id", "_id", "hookId"])
+def test_list_adopt_drift_and_recover_read_the_id_under_any_name(
+    start_api: ApiFactory, tmp_path: Path, id_field: str
+) -> None:
+    """An API whose every body names the id `id` (or `_id`, `hookId`) works as one that says `webhookId`."""
+    api = start_api("--id-field", id_field)
+    ids = [str(api.post("/webhooks", hook).json()[id_field]) for hook in HOOKS]
+
+    listed = cli(api, "list", "--json")
+    assert [h["webhookId"] for h in json.loads(listed.stdout)] == ids, listed.stderr
+
+    assert cli(api, "adopt", "--output", str(tmp_path / "c.yaml")).returncode == 0
+    adopted = yaml.safe_load((tmp_path / "c.yaml").read_text())
+    assert sorted(hook["adopt_id"] for hook in adopted["teams"]["adopted"]["hooks"]) == sorted(ids)
+    in_sync = cli(api, "drift", str(tmp_path / "c.yaml"))
+    assert in_sync.returncode == 0 and "3 in sync, 0 changed" in in_sync.stdout, in_sync.stdout + in_sync.stderr
+
+    # An interrupted create of the first hook, which reached the API: recover takes it into state.
+    inputs = {"__provider": serialize_provider(WebhookProvider()), **HOOKS[0], "isAlertHook": False}
+    inputs["token"] = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:x"}
+    urn = "urn:pulumi:dev::p::pulumi-python:dynamic/webhooks:Webhook::pay"
+    pending = {"type": "creating", "resource": {"urn": urn, "type": urn.split("::")[2], "inputs": inputs}}
+    (tmp_path / "state.json").write_text(json.dumps({"deployment": {"resources": [], "pending_operations": [pending]}}))
+    recovered = cli(api, "recover", str(tmp_path / "state.json"))
+    assert recovered.returncode == 0, recovered.stderr
+    [resource] = json.loads(recovered.stdout)["deployment"]["resources"]
+    assert resource["id"] == ids[0] and resource["outputs"]["webhookId"] == ids[0]

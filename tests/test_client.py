@@ -13,8 +13,10 @@ import requests
 
 from harness.api import PASSWORD, STATIC_TOKEN, USER, Api
 from pulumi_webhooks import errors
-from pulumi_webhooks.client import ClientSettings, WebhooksClient
+from pulumi_webhooks.client import WebhooksClient
+from pulumi_webhooks.settings import ClientSettings
 from pulumi_webhooks.spec import MASK, AuthType, parse
+from pulumi_webhooks.transport import Transport
 from tests.support import ApiFactory
 
 HOOK_TOKEN = "hook-T0ken-never-shown"
@@ -39,9 +41,9 @@ def test_lifecycle_with_login_caches_the_token(api: Api) -> None:
     webhook_id = client.create(bearer())
     live = client.get(webhook_id)
     assert live is not None
-    assert live["endpoint"] == "https://ops.example.com/hook"
-    assert live["token"] == MASK
-    assert [str(h["webhookId"]) for h in client.list()] == [webhook_id]
+    assert live.endpoint == "https://ops.example.com/hook"
+    assert live.secrets_set == {"token"}
+    assert [h.id for h in client.list()] == [webhook_id]
 
     basic = parse(
         {"endpoint": "https://ops.example.com/v2", "authType": "basic", "userName": "u", "password": HOOK_PASSWORD}
@@ -49,7 +51,15 @@ def test_lifecycle_with_login_caches_the_token(api: Api) -> None:
     client.update(webhook_id, basic)
     live = client.get(webhook_id)
     assert live is not None
-    assert (live["authType"], live["userName"], live["password"], live["token"]) == ("basic", "u", MASK, None)
+    assert live.as_api() | {"webhookId": "-"} == {
+        "webhookId": "-",
+        "endpoint": "https://ops.example.com/v2",
+        "authType": "basic",
+        "isAlertHook": False,
+        "userName": "u",
+        "password": MASK,
+        "token": None,
+    }
 
     assert client.delete(webhook_id) is True
     assert client.get(webhook_id) is None
@@ -168,7 +178,10 @@ def test_create_reads_the_id_under_other_names(start_api: ApiFactory, id_field: 
     client = login_client(api)
     webhook_id = client.create(bearer())
     assert requests_to(api, "GET /webhooks") == 1, "only the one-off baseline listing"
-    assert [str(h["webhookId"]) for h in api.webhooks()] == [webhook_id]
+    assert [str(h[id_field]) for h in api.webhooks()] == [webhook_id]
+    assert [h.id for h in client.list()] == [webhook_id]
+    live = client.get(webhook_id)
+    assert live is not None and live.id == webhook_id and live.secrets_set == {"token"}
 
 
 def test_dropped_create_responses_make_no_duplicates(start_api: ApiFactory) -> None:
@@ -378,10 +391,12 @@ def test_an_unknown_outcome_that_cannot_be_listed_is_an_error_not_a_retry(start_
 
 
 def test_a_long_server_message_is_redacted_before_it_is_shortened() -> None:
-    client = WebhooksClient(ClientSettings(api_url="http://127.0.0.1:9", api_token=STATIC_TOKEN))
+    transport = Transport(ClientSettings(api_url="http://127.0.0.1:9", api_token=STATIC_TOKEN))
     response = requests.Response()
     response.status_code = 400
     response._content = json.dumps({"message": "x" * 480 + f" echoed {HOOK_TOKEN} back"}).encode()
-    message = client._server_message(response, [HOOK_TOKEN])
+    with pytest.raises(errors.ValidationFailed) as raised:
+        transport.payload("POST", "/webhooks", response, [HOOK_TOKEN])
+    message = raised.value.message
     assert len(message) <= 500
     assert HOOK_TOKEN[:8] not in message, "no half of the secret survives the cut"

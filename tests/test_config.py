@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from harness.api import USER
-from pulumi_webhooks.client import ClientSettings, WebhooksClient
+from pulumi_webhooks.client import WebhooksClient
 from pulumi_webhooks.config import client_settings
 from pulumi_webhooks.errors import ConfigError, Unauthorized, Unreachable
+from pulumi_webhooks.settings import ClientSettings
 from tests.support import ApiFactory
 
 URL = {"webhooks:apiUrl": "https://api.example.com"}

@@ -220,6 +220,23 @@ def test_refresh_shows_out_of_band_drift(engine: Engine, api: Api) -> None:
     assert engine.diff(id_, refreshed, BEARER).changes == provider_pb2.DiffResponse.DIFF_SOME
 
 
+@pytest.mark.parametrize("id_field", ["id", "_id", "hookId"])
+def test_create_read_and_delete_under_another_id_name(
+    start_api: ApiFactory, engines: list[Engine], id_field: str
+) -> None:
+    api = start_api("--id-field", id_field)
+    engine = start_engine()
+    engines.append(engine)
+    engine.configure({"webhooks:apiUrl": api.url, "webhooks:apiUserName": USER, "webhooks:apiPassword": PASSWORD})
+    id_, outs = engine.create(BEARER)
+    assert [str(h[id_field]) for h in api.webhooks()] == [id_]
+    read = engine.read(id_, state_of(outs))
+    assert read.id == id_
+    assert plain(read.properties) == {**BEARER, "webhookId": id_, "__provider": PROVIDER}
+    engine.delete(id_, state_of(outs))
+    assert api.webhooks() == []
+
+
 def test_update_of_a_webhook_deleted_out_of_band_says_to_refresh(engine: Engine, api: Api) -> None:
     id_, outs = engine.create(BEARER)
     engine.delete(id_, state_of(outs))

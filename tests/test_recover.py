@@ -7,6 +7,7 @@ from typing import Any
 from pulumi.dynamic.dynamic import serialize_provider
 
 from pulumi_webhooks import WebhookProvider
+from pulumi_webhooks.live import LiveWebhook
 from pulumi_webhooks.recover import repair
 
 TYPE = "pulumi-python:dynamic/webhooks:Webhook"
@@ -20,16 +21,9 @@ def resource(name: str, endpoint: str, provider: str = DEFAULT, **extra: Any) ->
     return {"urn": f"urn:pulumi:dev::p::{TYPE}::{name}", "type": TYPE, "custom": True, "inputs": inputs, **extra}
 
 
-def live(webhook_id: int, endpoint: str, token: bool = True) -> dict[str, Any]:
-    return {
-        "webhookId": webhook_id,
-        "endpoint": endpoint,
-        "authType": "bearer",
-        "isAlertHook": False,
-        "userName": None,
-        "password": None,
-        "token": "********" if token else None,
-    }
+def live(webhook_id: int, endpoint: str, token: bool = True) -> LiveWebhook:
+    body = {"endpoint": endpoint, "authType": "bearer", "isAlertHook": False, "token": "********" if token else None}
+    return LiveWebhook.of(str(webhook_id), body)
 
 
 def test_creates_that_reached_the_api_become_resources_and_the_rest_are_dropped() -> None:

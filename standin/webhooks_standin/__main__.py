@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--id-field",
         choices=ID_FIELDS,
         default="webhookId",
-        help="key of the new id in the create response (default webhookId)",
+        help="name of the id in every body the server returns: create, list and read (default webhookId)",
     )
     faults.add_argument(
         "--drop-create-response-rate",

@@ -98,10 +98,10 @@ def _iso(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _read_body(row: WebhookRow) -> dict[str, Any]:
+def _read_body(row: WebhookRow, id_field: str) -> dict[str, Any]:
     fields = row.fields
     return {
-        "webhookId": row.id,
+        id_field: row.id,
         "isAlertHook": fields.is_alert_hook,
         "endpoint": fields.endpoint,
         "authType": fields.auth_type,
@@ -272,7 +272,9 @@ class WebhooksApp:
 
     def list_webhooks(self, request: Request, exchange: _Exchange, args: dict[str, str]) -> Response:
         assert exchange.account is not None
-        return json_response(200, [_read_body(row) for row in self.store.list(exchange.account)])
+        return json_response(
+            200, [_read_body(row, self.config.faults.id_field) for row in self.store.list(exchange.account)]
+        )
 
     def get_webhook(self, request: Request, exchange: _Exchange, args: dict[str, str]) -> Response:
         assert exchange.account is not None
@@ -280,7 +282,7 @@ class WebhooksApp:
         row = self.store.get(exchange.account, webhook_id) if webhook_id is not None else None
         if row is None:
             raise ApiError(404, "Webhook not found")
-        return json_response(200, _read_body(row))
+        return json_response(200, _read_body(row, self.config.faults.id_field))
 
     def update_webhook(self, request: Request, exchange: _Exchange, args: dict[str, str]) -> Response:
         assert exchange.account is not None

@@ -93,7 +93,9 @@ def test_id_field(start_server: StartServer, id_field: str) -> None:
     assert set(body) == {"message", id_field}
     assert type(body[id_field]) is int
     read = requests.get(f"{url}/webhooks/{body[id_field]}", headers=AUTH, timeout=TIMEOUT)
-    assert read.json()["webhookId"] == body[id_field]
+    assert read.json()[id_field] == body[id_field] and "webhookId" not in read.json()
+    listed = requests.get(f"{url}/webhooks", headers=AUTH, timeout=TIMEOUT).json()
+    assert [hook[id_field] for hook in listed] == [body[id_field]] and "webhookId" not in listed[0]
 
 
 def test_dropped_create_response_still_commits(start_server: StartServer) -> None:

@@ -1,0 +1,149 @@
+"""The create protocol on its own, with a plain list standing in for the API's webhooks.
+
+Its HTTP half (lost answers, 5xx after the commit, a server killed mid-create) is
+tested against the real server in tests/test_client.py and the fault campaigns.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from pulumi_webhooks import errors
+from pulumi_webhooks.creates import ATTEMPTS, Creator, OutcomeUnknown
+from pulumi_webhooks.live import LiveWebhook
+
+BODY = {"endpoint": "https://ops.example.com/hook", "authType": "bearer", "isAlertHook": False, "token": "t0k"}
+OTHER = {**BODY, "endpoint": "https://ops.example.com/other"}
+
+
+class Webhooks:
+    """The API's webhooks as a list, and a create that commits and answers as told."""
+
+    def __init__(self, *existing: dict[str, Any]) -> None:
+        self.hooks = [LiveWebhook.of(str(i), body) for i, body in enumerate(existing, start=1)]
+        self.posts = 0
+        self._lock = threading.Lock()
+
+    def list(self) -> list[LiveWebhook]:
+        with self._lock:
+            return list(self.hooks)
+
+    def post(self, body: dict[str, Any], *answers: str) -> Callable[[], str | None]:
+        """Each call answers the next of `answers`: "id", "no id", "lost" (committed) or "refused" (not)."""
+        script = iter(answers)
+
+        def post() -> str | None:
+            answer = next(script, answers[-1])
+            with self._lock:
+                self.posts += 1
+                if answer == "refused":
+                    raise OutcomeUnknown("HTTP 503")
+                webhook_id = str(100 + len(self.hooks))
+                self.hooks.append(LiveWebhook.of(webhook_id, body))
+            time.sleep(0.002)  # the answer's way back: other threads' creates may commit meanwhile
+            if answer == "lost":
+                raise OutcomeUnknown("no response: connection reset")
+            return webhook_id if answer == "id" else None
+
+        return post
+
+
+def creator(api: Webhooks, look_alikes: bool = False) -> Creator:
+    return Creator(api.list, look_alikes, settle_seconds=0.01, pause=lambda _seconds: None)
+
+
+def test_the_answer_s_id_is_the_result() -> None:
+    api = Webhooks(OTHER)
+    assert creator(api).create(BODY, api.post(BODY, "id")) == "101"
+    assert api.posts == 1
+
+
+def test_an_answer_without_an_id_is_found_by_listing() -> None:
+    api = Webhooks(OTHER)
+    assert creator(api).create(BODY, api.post(BODY, "no id")) == "101"
+
+
+def test_a_lost_answer_is_looked_for_and_found_not_sent_again() -> None:
+    api = Webhooks()
+    assert creator(api).create(BODY, api.post(BODY, "lost")) == "100"
+    assert api.posts == 1
+
+
+def test_a_create_that_did_not_commit_is_sent_again() -> None:
+    api = Webhooks()
+    assert creator(api).create(BODY, api.post(BODY, "refused", "refused", "id")) == "100"
+    assert api.posts == 3 and len(api.hooks) == 1
+
+
+def test_it_gives_up_after_its_attempts_and_says_so() -> None:
+    api = Webhooks()
+    with pytest.raises(errors.ServerError, match=f"failed {ATTEMPTS} times"):
+        creator(api).create(BODY, api.post(BODY, "refused"))
+    assert api.posts == ATTEMPTS and api.hooks == []
+
+
+def test_an_existing_look_alike_is_refused_and_named() -> None:
+    api = Webhooks(OTHER, BODY, BODY)
+    with pytest.raises(errors.LookAlikeExists) as raised:
+        creator(api).create(BODY, api.post(BODY, "id"))
+    assert raised.value.webhook_ids == ["2", "3"]
+    assert api.posts == 0
+
+
+def test_when_look_alikes_are_allowed_an_old_one_is_never_taken_for_the_new() -> None:
+    api = Webhooks(BODY)
+    assert creator(api, look_alikes=True).create(BODY, api.post(BODY, "no id")) == "101"
+    lost = Webhooks(BODY)
+    assert creator(lost, look_alikes=True).create(BODY, lost.post(BODY, "lost")) == "101"
+
+
+def test_a_look_alike_deleted_or_changed_meanwhile_no_longer_refuses() -> None:
+    api = Webhooks(BODY, BODY)
+    create = creator(api)
+    with pytest.raises(errors.LookAlikeExists):
+        create.create(BODY, api.post(BODY, "id"))
+    create.deleted("1")
+    create.updated("2", OTHER)
+    assert create.create(BODY, api.post(BODY, "id")) == "102"
+
+
+def test_two_new_candidates_are_never_guessed_between() -> None:
+    api = Webhooks()
+    own = api.post(BODY, "no id")
+
+    def post() -> str | None:
+        api.hooks.append(LiveWebhook.of("50", BODY))  # someone else's, made after the baseline was listed
+        return own()
+
+    with pytest.raises(errors.AmbiguousCreate, match="webhooks 50, 101 all match"):
+        creator(api).create(BODY, post)
+
+
+def test_an_unlistable_api_after_a_lost_answer_is_an_error_not_a_blind_retry() -> None:
+    api = Webhooks()
+    calls = {"list": 0}
+
+    def flaky_list() -> list[LiveWebhook]:
+        calls["list"] += 1
+        if calls["list"] > 1:  # the baseline is listed; the look after the lost answer fails
+            raise errors.Unreachable("GET", "/webhooks", None, "connection refused")
+        return api.list()
+
+    with pytest.raises(errors.AmbiguousCreate, match="cannot be listed"):
+        Creator(flaky_list, settle_seconds=0.01, pause=lambda _s: None).create(BODY, api.post(BODY, "lost"))
+    assert api.posts == 1
+
+
+def test_concurrent_creates_of_look_alikes_each_take_their_own() -> None:
+    api = Webhooks()
+    create = creator(api, look_alikes=True)
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(lambda _: create.create(BODY, api.post(BODY, "no id")), range(16)))
+    assert sorted(ids, key=int) == [str(100 + i) for i in range(16)]
+    assert api.posts == 16
