@@ -24,10 +24,10 @@ from typing import Any, NoReturn
 import yaml
 from tqdm import tqdm
 
-from . import __version__, adopt, catalog, doctor, drift, pipeline, recover
+from . import __version__, adopt, catalog, drift
 from .client import WebhooksClient
 from .config import client_settings
-from .errors import WebhooksError
+from .errors import StackBusy, WebhooksError
 from .live import ID, VISIBLE, LiveWebhook
 
 COLUMNS = (ID, *VISIBLE)
@@ -99,6 +99,10 @@ def drift_command(args: argparse.Namespace) -> int:
 
 
 def recover_command(args: argparse.Namespace) -> int:
+    # Imported here, as in doctor_command: reading a state's providers loads the Pulumi SDK,
+    # which list, adopt and drift never need (it is half a command's start-up time).
+    from . import pipeline, recover
+
     if args.stack:
         if args.state != "-":
             args.parser.error("recover: give --stack or a STATE file, not both")
@@ -125,9 +129,15 @@ def recover_command(args: argparse.Namespace) -> int:
 
 
 def doctor_command(args: argparse.Namespace) -> int:
+    from . import doctor
+
     if args.cwd != "." and not args.stack:
         args.parser.error("doctor: --cwd goes with --stack")
-    stack = pipeline.Stack(args.stack, Path(args.cwd)) if args.stack else None
+    stack = None
+    if args.stack:
+        from .pipeline import Stack
+
+        stack = Stack(args.stack, Path(args.cwd))
     report = doctor.diagnose(args.connection, args.read_only, stack)
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
@@ -217,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.parser = parser
     try:
         return int(args.run(args))
-    except pipeline.StackBusy as error:
+    except StackBusy as error:
         print(f"error: {error}", file=sys.stderr)
         return BUSY
     except (WebhooksError, catalog.CatalogError) as error:

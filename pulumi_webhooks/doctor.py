@@ -15,7 +15,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -24,10 +24,12 @@ from .auth import lifetime_seconds
 from .client import WebhooksClient
 from .config import client_settings, setting
 from .live import ID_KEYS, SECRETS, LiveWebhook
-from .pipeline import Stack
 from .redact import Redactor
 from .spec import MASK, parse
 from .transport import root_cause
+
+if TYPE_CHECKING:
+    from .pipeline import Stack
 
 RATE_HEADERS = ("retry-after", "x-ratelimit-", "ratelimit-")
 ROUTE_USES = {

@@ -81,3 +81,15 @@ class LookAlikeExists(WebhooksError):
             "If this `up` renames the webhook, give it `aliases`. To create an identical webhook on purpose, "
             "set webhooks:createLookAlikes to true"
         )
+
+
+class PulumiFailed(WebhooksError):
+    """A `pulumi` command of the step failed; the message holds its own."""
+
+
+class StackBusy(WebhooksError):
+    """The stack is locked, or its state changed, by a run that may still be going."""
+
+
+class CannotRecover(WebhooksError):
+    """The stack holds interrupted work this step must not touch."""

@@ -34,21 +34,9 @@ import yaml
 from . import recover
 from .client import WebhooksClient
 from .config import ConfigGetter, client_settings
-from .errors import WebhooksError
+from .errors import CannotRecover, PulumiFailed, StackBusy
 
 PULUMI_TIMEOUT = 600
-
-
-class PulumiFailed(WebhooksError):
-    """A `pulumi` command of the step failed; the message holds its own."""
-
-
-class StackBusy(WebhooksError):
-    """The stack is locked, or its state changed, by a run that may still be going."""
-
-
-class CannotRecover(WebhooksError):
-    """The stack holds interrupted work this step must not touch."""
 
 
 def _run(command: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
