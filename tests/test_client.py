@@ -83,6 +83,7 @@ def test_a_401_mid_run_renews_the_token_once(api: Api) -> None:
     assert client.logins == 2
 
 
+@pytest.mark.slow
 def test_expired_token_is_renewed_before_use(start_api: ApiFactory) -> None:
     api = start_api("--token-ttl", "2")
     client = login_client(api)
@@ -141,6 +142,7 @@ def _failure(call: object) -> BaseException | None:
     return None
 
 
+@pytest.mark.slow
 def test_429_is_retried_honouring_retry_after(start_api: ApiFactory) -> None:
     api = start_api("--rate-limit", "3")
     client = login_client(api)
@@ -151,6 +153,7 @@ def test_429_is_retried_honouring_retry_after(start_api: ApiFactory) -> None:
     assert api.stats()["status"].get("429", 0) > 0, "the server did rate-limit"
 
 
+@pytest.mark.slow
 def test_5xx_on_reads_and_updates_is_retried(start_api: ApiFactory) -> None:
     api = start_api("--fail-rate", "0.4", "--seed", "7")
     client = login_client(api, max_retries=8, backoff_factor=0.05)
@@ -320,6 +323,7 @@ def test_debug_log_has_no_secret(api: Api, caplog: pytest.LogCaptureFixture) -> 
         assert secret not in caplog.text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("retry_after_format", ["seconds", "http-date"])
 def test_client_rate_limit_keeps_429s_near_zero(start_api: ApiFactory, retry_after_format: str) -> None:
     api = start_api("--rate-limit", "10", "--retry-after-format", retry_after_format)
@@ -333,6 +337,7 @@ def test_client_rate_limit_keeps_429s_near_zero(start_api: ApiFactory, retry_aft
     assert elapsed >= 1.5, "the client kept to about 10 requests per second"
 
 
+@pytest.mark.slow
 def test_retry_after_as_an_http_date_is_honoured(start_api: ApiFactory) -> None:
     api = start_api("--rate-limit", "2", "--retry-after-format", "http-date")
     client = login_client(api)
@@ -342,6 +347,7 @@ def test_retry_after_as_an_http_date_is_honoured(start_api: ApiFactory) -> None:
     assert api.stats()["status"].get("429", 0) > 0
 
 
+@pytest.mark.slow
 def test_retry_after_is_waited_for(start_api: ApiFactory) -> None:
     api = start_api("--rate-limit", "1")
     client = login_client(api, backoff_factor=0.01)  # backoff alone would retry within milliseconds
@@ -353,6 +359,7 @@ def test_retry_after_is_waited_for(start_api: ApiFactory) -> None:
     assert time.monotonic() - started >= 1.0, "each 429 said Retry-After: 1"
 
 
+@pytest.mark.slow
 def test_on_response_sees_every_answer_even_those_the_retries_consumed(start_api: ApiFactory) -> None:
     api = start_api("--rate-limit", "1")
     seen: list[requests.Response] = []

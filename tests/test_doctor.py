@@ -256,6 +256,7 @@ def test_an_unknown_ca_fails_tls_until_requests_ca_bundle_names_it(tls_server: t
     assert trusted.checks()["reachable"] == ("ok", "HTTP 200; TLS ok, certificate verified")
 
 
+@pytest.mark.slow
 def test_random_5xx_are_retried_and_the_doctor_passes(start_api: ApiFactory) -> None:
     api = start_api("--fail-rate", "0.3", "--seed", "5")
     run = doctor(api.url)
@@ -265,6 +266,7 @@ def test_random_5xx_are_retried_and_the_doctor_passes(start_api: ApiFactory) -> 
     assert api.webhooks() == []
 
 
+@pytest.mark.slow
 def test_rate_limiting_is_retried_and_its_retry_after_reported(start_api: ApiFactory) -> None:
     api = start_api("--rate-limit", "3")
     run = doctor(api.url)

@@ -160,6 +160,7 @@ def test_an_input_that_fails_fails_its_own_webhook_and_holds_up_no_other() -> No
     assert [args.name for args in SENT] == ["fine"]
 
 
+@pytest.mark.slow
 @pulumi.runtime.test
 def test_a_program_of_twelve_hundred_webhooks_registers() -> pulumi.Output[Any]:
     """The SDK's provider pickling used to nest one wrapper per resource (RecursionError near

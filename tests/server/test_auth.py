@@ -180,6 +180,7 @@ def test_static_tokens(shared_server: ServerProcess) -> None:
     assert_json_error(as_default, 404)
 
 
+@pytest.mark.slow
 def test_expired_token_is_401(start_server: StartServer) -> None:
     server = start_server("--token-ttl", "1")
     login_response = requests.post(
