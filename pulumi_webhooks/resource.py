@@ -15,7 +15,7 @@ from . import preflight
 from .callsite import register_from, user_call_site
 from .endpoint import embeds_credentials
 from .provider import WebhookProvider
-from .spec import API_NAMES, PYTHON_NAMES, SECRET_FIELDS, AuthType
+from .spec import API_NAMES, PYTHON_NAMES, SECRET_FIELDS, AuthType, WebhookSpec
 
 
 @dataclass
@@ -42,7 +42,7 @@ class WebhookArgs:
 
 
 # The arguments that the spec's rules judge (adopt_id is the provider's concern).
-CHECKED_ARGS = ("endpoint", "auth_type", "is_alert_hook", "user_name", "password", "token")
+CHECKED_ARGS = tuple(WebhookSpec.model_fields)
 
 
 class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
