@@ -73,13 +73,13 @@ class Creator:
                     webhook_id = webhook_id or self._find_created(body, baseline)
                     if webhook_id is None:
                         raise _created_without_trace()
-                    return self._take(webhook_id)
+                    return self._claim(webhook_id)
                 # The create may have committed, or may still commit (a gateway's 504
                 # while the backend works on): look, for a while, before sending again.
                 log.info("create outcome unknown (%s); looking for the webhook before retrying", outcome)
-                found = self._settle(body, baseline)
+                found = self._await_created(body, baseline)
                 if found is not None:
-                    return self._take(found)
+                    return self._claim(found)
                 if attempt < ATTEMPTS:
                     self._pause(random.uniform(0.2, 0.5) * 2**attempt)
             raise errors.ServerError(
@@ -120,12 +120,12 @@ class Creator:
             assert self._baseline is not None
             return sorted(self._baseline.with_key(match_key(body)), key=_id_order)
 
-    def _take(self, webhook_id: str) -> str:
+    def _claim(self, webhook_id: str) -> str:
         with self._lock:
             self._taken.add(webhook_id)
         return webhook_id
 
-    def _settle(self, body: Mapping[str, Any], baseline: Collection[str]) -> str | None:
+    def _await_created(self, body: Mapping[str, Any], baseline: Collection[str]) -> str | None:
         """After an unknown outcome: the created webhook, looked for over `settle_seconds`.
 
         If the API cannot even be listed, nobody can tell whether the webhook
