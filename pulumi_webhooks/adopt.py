@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .live import SECRETS, VISIBLE, LiveWebhook
-from .spec import PYTHON_NAMES
+from .spec import API_NAMES, PYTHON_NAMES, REQUIRED_FIELDS
 
 MAX_NAME = 63
 
@@ -37,14 +37,21 @@ def secret_key(webhook_id: str, secret: str) -> str:
     return f"hook{re.sub(r'[^A-Za-z0-9]', '', webhook_id)}{secret.capitalize()}"
 
 
+REQUIRED = {API_NAMES[name] for name in REQUIRED_FIELDS}
+
+
 def catalog_for(webhooks: Iterable[LiveWebhook], team: str) -> tuple[dict[str, Any], list[str]]:
     """The catalog of `webhooks` under `team`, and the secret config keys it needs."""
     taken: set[str] = set()
     entries, keys = [], []
     for webhook in sorted(webhooks, key=lambda w: w.endpoint):
-        entry: dict[str, Any] = {"name": entry_name(webhook.endpoint, taken), "adopt_id": webhook.id}
-        # A field the API reads as unset or false is left out, as a catalog would leave it.
-        entry |= {PYTHON_NAMES[name]: webhook.fields[name] for name in VISIBLE if webhook.fields[name]}
+        entry: dict[str, Any] = {"name": entry_name(webhook.endpoint, taken)}
+        # A field the API reads as unset or false is left out, as a catalog would leave it; a
+        # required one never is, so that no team default fills it in unseen.
+        entry |= {
+            PYTHON_NAMES[name]: webhook.fields[name] for name in VISIBLE if webhook.fields[name] or name in REQUIRED
+        }
+        entry["adopt_id"] = webhook.id
         for secret in SECRETS:
             if secret in webhook.secrets_set:
                 entry[f"{PYTHON_NAMES[secret]}_secret"] = secret_key(webhook.id, secret)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -69,7 +70,9 @@ class TokenSource:
 def lifetime_seconds(body: dict[str, Any]) -> float:
     """Seconds the token lives, from `expiresIn`, else from `issued`/`expires`."""
     try:
-        return max(float(str(body["expiresIn"]).strip()), 0.0)
+        seconds = float(str(body["expiresIn"]).strip())
+        if math.isfinite(seconds):  # "inf" or "nan" would mean: never renew
+            return max(seconds, 0.0)
     except (KeyError, ValueError):
         pass
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import secrets
 import time
@@ -116,6 +117,7 @@ class _Doctor:
         self.redact = Redactor([self.token])
         endpoint = f"https://doctor.invalid/pulumi-webhooks/{secrets.token_hex(6)}"
         self.written = {"endpoint": endpoint, "authType": "bearer", "token": self.token, "isAlertHook": True}
+        self.ours = endpoint  # unique to this run: every endpoint the round trip writes starts so
         self.hook_id = ""
         self.leftover = False  # the disposable webhook may still exist
 
@@ -230,8 +232,8 @@ class _Doctor:
                 self.run("cleanup", self.cleanup)
 
     def create(self) -> str:
+        self.leftover = True  # a create that fails may still have made it: cleanup looks
         self.hook_id = self.client.create(parse(self.written))
-        self.leftover = True
         answer = self.answer_to("POST", "/webhooks")
         key = next((k for k in ID_KEYS if isinstance(answer, dict) and k in answer), None)
         return f"webhook {self.hook_id}, " + (f"id in {key!r}" if key else "no id in the answer: found by listing")
@@ -270,16 +272,24 @@ class _Doctor:
         return "reads as missing, as the provider expects"
 
     def cleanup(self) -> str:
-        hook = self.hook_id
-        by_hand = f"delete webhook {hook} (endpoint {self.written['endpoint']}) in the API by hand"
+        """Deletes the disposable webhook: by id, or when the create's outcome is unknown, by its endpoint."""
+        what = f"webhook {self.hook_id}" if self.hook_id else "the disposable webhook"
+        by_hand = f"delete {what} (endpoint {self.written['endpoint']}) in the API by hand"
         try:
-            self.client.delete(hook)
-            left = any(listed.id == hook for listed in self.client.list())
+            ids = [self.hook_id] if self.hook_id else [h.id for h in self.client.list() if self._ours(h)]
+            for hook in ids:
+                self.client.delete(hook)
+            left = [h.id for h in self.client.list() if h.id in ids or self._ours(h)]
         except errors.ApiError as error:
-            raise Failed(f"webhook {hook} may be left behind: {_described(error)}", by_hand) from None
+            raise Failed(f"{what} may be left behind: {_described(error)}", by_hand) from None
         if left:
-            raise Failed(f"webhook {hook} is left behind: the API still lists it", by_hand)
-        return f"deleted webhook {hook}, which the failed steps left behind"
+            listed = ", ".join(left)
+            by_hand = f"delete webhook {listed} (endpoint {self.written['endpoint']}) in the API by hand"
+            raise Failed(f"webhook {listed} is left behind: the API still lists it", by_hand)
+        return f"deleted webhook {', '.join(ids)}, which the failed steps left behind" if ids else "none was made"
+
+    def _ours(self, hook: LiveWebhook) -> bool:
+        return hook.endpoint.startswith(self.ours)
 
     def rate_limits(self) -> None:
         seen = {k: v for a in self.answers for k, v in a.headers.items() if k.lower().startswith(RATE_HEADERS)}
@@ -333,6 +343,8 @@ def _expiry(token: str) -> str:
     if not isinstance(exp, (int, float)) or isinstance(exp, bool):
         return "not a JWT with an exp claim: its expiry is unknown"
     left = exp - time.time()
+    if not math.isfinite(left):
+        return "its exp claim is not a time: its expiry is unknown"
     return (
         f"it expires in {_duration(left)} and is never renewed"
         if left > 0
@@ -341,6 +353,8 @@ def _expiry(token: str) -> str:
 
 
 def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "an unknown time"
     minutes, second = divmod(round(seconds), 60)
     hours, minute = divmod(minutes, 60)
     return f"{hours}h {minute}m" if hours else f"{minute}m {second}s" if minute else f"{second}s"

@@ -28,6 +28,8 @@ _PORT = re.compile(r"[0-9]{1,5}")
 _ASCII_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?")
 _NUMBER_LABEL = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
 _URL = TypeAdapter(AnyHttpUrl)
+_EMPTY_PART = "endpoint host has an empty part (two dots in a row, or a dot at the start or end): remove the extra dot"
+_NOT_IDN = "endpoint host is not a valid international domain name: check its spelling"
 
 
 def invisible_at(value: str) -> int | None:
@@ -112,17 +114,11 @@ def _is_ipv6(text: str) -> bool:
 def _domain_problem(host: str) -> str | None:
     labels = host.split(".")
     if "" in labels:
-        return "endpoint host has an empty part (two dots in a row, or a dot at the start or end): remove the extra dot"
-    if _NUMBER_LABEL.fullmatch(labels[-1]):
-        try:
-            ipaddress.IPv4Address(host)
-        except ValueError:
-            return (
-                "endpoint host ends in a number, so it must be an IPv4 address of four numbers "
-                "from 0 to 255 without leading zeros, such as 192.0.2.10"
-            )
-        return None
-    encoded = 0
+        return _EMPTY_PART
+    # Each part as DNS sees it: international ones through UTS 46, which also maps a
+    # full-width digit to an ASCII one and an ideographic full stop to a dot, so the
+    # number and empty-part rules must look at the mapped parts.
+    mapped: list[str] = []
     for label in labels:
         if label.isascii() and not label.lower().startswith("xn--"):
             if not _ASCII_LABEL.fullmatch(label):
@@ -130,15 +126,44 @@ def _domain_problem(host: str) -> str | None:
                     "endpoint host may contain only letters, digits, hyphens, underscores and dots, "
                     "or an international name, and no part may start or end with a hyphen"
                 )
-            ascii_label = label
-        else:
-            try:
-                ascii_label = idna.encode(label, uts46=True).decode()
-            except idna.IDNAError:
-                return "endpoint host is not a valid international domain name: check its spelling"
-        if len(ascii_label) > 63:
-            return "endpoint host has a part longer than 63 characters between dots, which DNS does not allow"
-        encoded += len(ascii_label) + 1
-    if encoded - 1 > 253:
+            mapped.append(label)
+            continue
+        try:
+            mapped += idna.encode(label, uts46=True).decode().split(".")
+        except idna.IDNAError:
+            return _NOT_IDN
+    if "" in mapped:
+        return _EMPTY_PART
+    if _NUMBER_LABEL.fullmatch(mapped[-1]):
+        try:
+            ipaddress.IPv4Address(".".join(mapped))
+        except ValueError:
+            return (
+                "endpoint host ends in a number, so it must be an IPv4 address of four numbers "
+                "from 0 to 255 without leading zeros, such as 192.0.2.10"
+            )
+        return None
+    if not _bidi_domain_ok(labels):
+        return _NOT_IDN
+    if any(len(label) > 63 for label in mapped):
+        return "endpoint host has a part longer than 63 characters between dots, which DNS does not allow"
+    if len(".".join(mapped)) > 253:
         return "endpoint host is longer than DNS allows (253 characters)"
     return None
+
+
+def _unicode(label: str) -> str:
+    if label.lower().startswith("xn--"):
+        return idna.decode(label)
+    return label if label.isascii() else idna.uts46_remap(label)
+
+
+def _bidi_domain_ok(labels: list[str]) -> bool:
+    """RFC 5893: once any part is right-to-left, every part must follow the bidi rule."""
+    if not any(unicodedata.bidirectional(char) in ("R", "AL", "AN") for label in labels for char in label):
+        return True
+    try:
+        unicode_labels = [_unicode(label) for label in labels]
+        return all(idna.check_bidi(part, check_ltr=True) for label in unicode_labels for part in label.split("."))
+    except idna.IDNAError:
+        return False

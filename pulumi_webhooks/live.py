@@ -7,6 +7,7 @@ names come from the spec. Pure: no I/O.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -83,4 +84,6 @@ class LiveWebhook:
 def _normal(name: str, value: Any) -> Any:
     if name in _FLAGS:
         return bool(value)
+    if isinstance(value, (dict, list)):  # not what the API should send, but match keys must hash
+        return json.dumps(value, sort_keys=True)
     return None if value == "" else value

@@ -15,7 +15,7 @@ from . import preflight
 from .callsite import register_from, user_call_site
 from .endpoint import embeds_credentials
 from .provider import WebhookProvider
-from .spec import API_NAMES, PYTHON_NAMES, SECRET_FIELDS, AuthType, WebhookSpec
+from .spec import API_NAMES, PYTHON_NAMES, REQUIRED_FIELDS, SECRET_FIELDS, AuthType, WebhookSpec
 
 
 @dataclass
@@ -121,7 +121,7 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
                     f"arguments, not both (got {', '.join(sorted(given))} as keywords)"
                 )
             given = {f.name: getattr(args, f.name) for f in fields(args)}
-        missing = [name for name in ("endpoint", "auth_type") if given.get(name) is None]
+        missing = [name for name in REQUIRED_FIELDS if given.get(name) is None]
         if missing:
             raise TypeError(f"Webhook {resource_name!r}: missing required argument(s): {', '.join(missing)}")
 

@@ -55,6 +55,7 @@ CREDENTIALS_BY_AUTH_TYPE: dict[AuthType, frozenset[str]] = {
     AuthType.HEADER: frozenset({"token"}),
     AuthType.BEARER: frozenset({"token"}),
 }
+REQUIRED_FIELDS = ("endpoint", "auth_type")
 CREDENTIAL_FIELDS = ("user_name", "password", "token")
 SECRET_FIELDS = ("password", "token")
 MAX_LENGTHS = {"endpoint": endpoint.MAX_LENGTH, "user_name": 256, "password": 1024, "token": 4096}
@@ -88,8 +89,7 @@ class WebhookSpec(BaseModel):
     """
 
     model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
+        alias_generator=to_camel,  # the API's names only: `auth_type` is not a property, as the API says
         extra="forbid",
         frozen=True,
         hide_input_in_errors=True,
@@ -113,6 +113,11 @@ class WebhookSpec(BaseModel):
         if reason is not None:
             raise _rule(reason)
         return value  # as written: a normalised copy would show as a change on every preview
+
+    @field_validator("is_alert_hook", mode="before")
+    @classmethod
+    def _null_flag_is_false(cls, value: Any) -> Any:
+        return False if value is None else value  # as the API takes a null isAlertHook
 
     @field_validator("auth_type", mode="before")
     @classmethod

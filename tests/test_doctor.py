@@ -361,3 +361,13 @@ def test_without_the_list_nothing_is_written(start_api: ApiFactory) -> None:
     )
     assert checks["round trip"] == ("skip", "list shape failed")
     assert writes(api) == {"POST /authtoken": 1}
+
+
+def test_a_failed_create_is_looked_for_and_nothing_is_left(start_api: ApiFactory) -> None:
+    api = start_api("--without-route", "POST /webhooks")
+    run = doctor(api.url)
+    assert run.code == 1
+    checks = run.checks()
+    assert checks["create"][0] == "FAIL"
+    assert checks["cleanup"] == ("ok", "none was made")
+    assert api.webhooks() == []

@@ -187,24 +187,43 @@ def _host_is_valid(host: str) -> bool:
         except ValueError:
             return False
     labels = host.split(".")
-    if _NUMERIC.fullmatch(labels[-1]):
-        try:
-            return ipaddress.ip_address(host).version == 4
-        except ValueError:
-            return False
-    total = -1
+    if "" in labels:
+        return False
+    # The labels as DNS will see them: UTS 46 maps full-width digits and ideographic full stops too.
+    dns_labels: list[str] = []
     for label in labels:
-        if not label:
-            return False
         if label.isascii() and label[:4].lower() != "xn--":
             if not _LDH.fullmatch(label):
                 return False
+            dns_labels.append(label)
         else:
             try:
-                label = idna.encode(label, uts46=True).decode("ascii")
+                dns_labels.extend(idna.encode(label, uts46=True).decode("ascii").split("."))
             except idna.IDNAError:
                 return False
-        if len(label) > 63:
+    if "" in dns_labels:
+        return False
+    if _NUMERIC.fullmatch(dns_labels[-1]):
+        try:
+            return ipaddress.ip_address(".".join(dns_labels)).version == 4
+        except ValueError:
             return False
-        total += len(label) + 1
-    return total <= 253
+    if _is_bidi_domain(host) and not all(_passes_bidi_rule(label) for label in labels):
+        return False
+    return all(len(label) <= 63 for label in dns_labels) and len(".".join(dns_labels)) <= 253
+
+
+def _is_bidi_domain(host: str) -> bool:
+    return any(unicodedata.bidirectional(c) in ("R", "AL", "AN") for c in host)
+
+
+def _passes_bidi_rule(label: str) -> bool:
+    """RFC 5893, for every label of a domain with a right-to-left one."""
+    try:
+        if label[:4].lower() == "xn--":
+            label = idna.decode(label)
+        elif not label.isascii():
+            label = idna.uts46_remap(label)
+        return all(idna.check_bidi(part, check_ltr=True) for part in label.split("."))
+    except idna.IDNAError:
+        return False
