@@ -69,7 +69,8 @@ class LiveWebhook:
 
     @property
     def match_key(self) -> tuple[Any, ...]:
-        return match_key(self.as_api())
+        """`match_key` of the body it was read from: its fields are already normalised."""
+        return (*(self.fields[name] for name in VISIBLE), *(name in self.secrets_set for name in SECRETS))
 
     def looks_like(self, body: Mapping[str, Any]) -> bool:
         """Whether this webhook could be the one `body` (API names) describes."""
