@@ -27,6 +27,7 @@ class ApiRetry(Retry):
       failure, whatever the counts say, so a deployment never hangs on them.
     - With a shared `bucket`, a retry waits for its token like a first attempt,
       and a Retry-After holds back every thread, not just the refused one.
+    - A Retry-After given as an HTTP date is waited to the end of the second it names.
     - `on_retried` sees each answer that is retried: requests never gets those.
     """
 
@@ -54,6 +55,15 @@ class ApiRetry(Retry):
         retry.on_retried = self.on_retried
         retry.deadline = self.deadline if self.deadline is not None else time.monotonic() + self.max_elapsed
         return retry
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        seconds = float(super().parse_retry_after(retry_after))
+        if not retry_after.strip().isdigit():
+            # An HTTP date counts whole seconds, so the moment it names may be most of a second
+            # after the date it reads as: a retry at the date itself comes early, is refused
+            # again, and burns an attempt. Wait out the second it names.
+            seconds = min(seconds + 1.0, float(self.retry_after_max))
+        return seconds
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if method.upper() == "POST":

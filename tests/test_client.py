@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import socket
@@ -14,6 +15,7 @@ import requests
 from harness.api import PASSWORD, STATIC_TOKEN, USER, Api
 from pulumi_webhooks import errors
 from pulumi_webhooks.client import WebhooksClient
+from pulumi_webhooks.retry import api_retry
 from pulumi_webhooks.settings import ClientSettings
 from pulumi_webhooks.spec import MASK, AuthType, parse
 from pulumi_webhooks.transport import Transport
@@ -407,3 +409,10 @@ def test_a_long_server_message_is_redacted_before_it_is_shortened() -> None:
     message = raised.value.message
     assert len(message) <= 500
     assert HOOK_TOKEN[:8] not in message, "no half of the secret survives the cut"
+
+
+def test_a_retry_after_date_is_waited_to_the_end_of_its_second() -> None:
+    retry = api_retry(ClientSettings(api_url="http://127.0.0.1:9"), None)
+    now = email.utils.formatdate(time.time(), usegmt=True)  # truncated to the second: already past
+    assert 1.0 >= retry.parse_retry_after(now) > 0.0
+    assert retry.parse_retry_after("2") == 2
