@@ -11,20 +11,20 @@ __all__ = ["AuthType", "CatalogError", "Webhook", "WebhookArgs", "WebhookFleet",
 # Loaded on first use: the command line (`pulumi-webhooks list`, ...) needs none of the
 # Pulumi SDK, which costs it half its start-up time.
 _HOMES = {
-    "AuthType": "spec",
-    "CatalogError": "catalog",
-    "Webhook": "resource",
-    "WebhookArgs": "resource",
-    "WebhookFleet": "fleet",
+    "AuthType": "model.spec",
+    "CatalogError": "model.catalog",
+    "Webhook": "program.resource",
+    "WebhookArgs": "program.resource",
+    "WebhookFleet": "program.fleet",
     "WebhookProvider": "provider",
 }
 
 if TYPE_CHECKING:
-    from .catalog import CatalogError
-    from .fleet import WebhookFleet
+    from .model.catalog import CatalogError
+    from .model.spec import AuthType
+    from .program.fleet import WebhookFleet
+    from .program.resource import Webhook, WebhookArgs
     from .provider import WebhookProvider
-    from .resource import Webhook, WebhookArgs
-    from .spec import AuthType
 
 
 def __getattr__(name: str) -> Any:

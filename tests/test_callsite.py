@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from pulumi_webhooks.callsite import CallSite, register_from, user_call_site
+from pulumi_webhooks.program.callsite import CallSite, register_from, user_call_site
 
 
 def test_the_call_site_is_the_first_frame_outside_the_package() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pulumi_webhooks import catalog
-from pulumi_webhooks.catalog import CatalogError
+from pulumi_webhooks.model import catalog
+from pulumi_webhooks.model.catalog import CatalogError
 
 REPO = Path(__file__).resolve().parents[1]
 

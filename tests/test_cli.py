@@ -14,7 +14,8 @@ import yaml
 from pulumi.dynamic.dynamic import serialize_provider
 
 from harness.api import PASSWORD, USER, Api
-from pulumi_webhooks import WebhookProvider, catalog
+from pulumi_webhooks import WebhookProvider
+from pulumi_webhooks.model import catalog
 from tests.support import ApiFactory
 
 HOOKS: list[dict[str, Any]] = [

@@ -14,11 +14,11 @@ import requests
 
 from harness.api import PASSWORD, STATIC_TOKEN, USER, Api
 from pulumi_webhooks import errors
-from pulumi_webhooks.client import WebhooksClient
-from pulumi_webhooks.retry import api_retry
-from pulumi_webhooks.settings import ClientSettings
-from pulumi_webhooks.spec import MASK, AuthType, parse
-from pulumi_webhooks.transport import Transport
+from pulumi_webhooks.api.client import WebhooksClient
+from pulumi_webhooks.api.retry import api_retry
+from pulumi_webhooks.api.settings import ClientSettings
+from pulumi_webhooks.api.transport import Transport
+from pulumi_webhooks.model.spec import MASK, AuthType, parse
 from tests.support import ApiFactory
 
 HOOK_TOKEN = "hook-T0ken-never-shown"

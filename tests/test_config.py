@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 
 from harness.api import USER
-from pulumi_webhooks.client import WebhooksClient
-from pulumi_webhooks.config import client_settings
+from pulumi_webhooks.api.client import WebhooksClient
+from pulumi_webhooks.api.config import client_settings
+from pulumi_webhooks.api.settings import ClientSettings
 from pulumi_webhooks.errors import ConfigError, Unauthorized, Unreachable
-from pulumi_webhooks.settings import ClientSettings
 from tests.support import ApiFactory
 
 URL = {"webhooks:apiUrl": "https://api.example.com"}

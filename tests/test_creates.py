@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from pulumi_webhooks import errors
-from pulumi_webhooks.creates import ATTEMPTS, Creator, OutcomeUnknown
-from pulumi_webhooks.live import LiveWebhook
+from pulumi_webhooks.api.creates import ATTEMPTS, Creator, OutcomeUnknown
+from pulumi_webhooks.model.live import LiveWebhook
 
 BODY = {"endpoint": "https://ops.example.com/hook", "authType": "bearer", "isAlertHook": False, "token": "t0k"}
 OTHER = {**BODY, "endpoint": "https://ops.example.com/other"}

@@ -7,8 +7,8 @@ from typing import Any
 from pulumi.dynamic.dynamic import serialize_provider
 
 from pulumi_webhooks import WebhookProvider
-from pulumi_webhooks.live import LiveWebhook
-from pulumi_webhooks.recover import repair
+from pulumi_webhooks.cli.repair import repair
+from pulumi_webhooks.model.live import LiveWebhook
 
 TYPE = "pulumi-python:dynamic/webhooks:Webhook"
 DEFAULT = serialize_provider(WebhookProvider())

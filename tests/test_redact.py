@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pulumi_webhooks.redact import REDACTED, Redactor
+from pulumi_webhooks.api.redact import REDACTED, Redactor
 
 
 def test_known_values_and_secret_shapes_are_blanked() -> None:

@@ -7,8 +7,8 @@ import traceback
 import pytest
 
 from pulumi_webhooks.errors import ConfigError, Unauthorized
-from pulumi_webhooks.servicer import _PlainExpectedErrors
-from pulumi_webhooks.spec import SpecError, parse
+from pulumi_webhooks.model.spec import SpecError, parse
+from pulumi_webhooks.provider.servicer import _PlainExpectedErrors
 
 shown = _PlainExpectedErrors(traceback)
 

@@ -10,7 +10,7 @@ import itertools
 
 import pytest
 
-from pulumi_webhooks.spec import AuthType, SpecError, find_problems, parse, suggest_auth_type
+from pulumi_webhooks.model.spec import AuthType, SpecError, find_problems, parse, suggest_auth_type
 
 ENDPOINT = "https://ops.example.com/hook"
 SECRET_VALUES = {"userName": "ops-user", "password": "pw-Secret-123", "token": "tok-Secret-456"}

@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pulumi_webhooks.model.spec import AuthType, find_problems
 from pulumi_webhooks.provider import WebhookProvider
-from pulumi_webhooks.spec import AuthType, find_problems
 from tests.test_spec import expected_failures
 
 INPUT_NAMES = {"endpoint", "authType", "isAlertHook", "userName", "password", "token"}

@@ -220,7 +220,7 @@ def test_5_no_secret_in_state_output_or_logs_and_a_small_secret_free_provider(pr
             raw = base64.b64decode(json.loads(provider) if provider.startswith('"') else provider)
             assert len(provider) < 200
             assert all(secret.encode() not in raw for secret in ALL_SECRETS)
-            assert b"pulumi_webhooks.provider" in raw
+            assert b"pulumi_webhooks.provider\x94" in raw
 
 
 def test_6_refresh_shows_out_of_band_drift_and_up_restores_it(project: Project) -> None:

@@ -124,7 +124,7 @@ def test_the_wheel_holds_the_package_its_data_license_and_console_script(dist_di
     assert not dev_only, f"no webhooks_standin, harness or server module: {dev_only}"
     assert "Provides-Extra: server" not in metadata, "the stand-in is a distribution of its own, not an extra"
     assert "License-Expression: Apache-2.0" in metadata and "Classifier: Typing :: Typed" in metadata
-    assert "pulumi-webhooks = pulumi_webhooks.__main__:main" in entry_points
+    assert "pulumi-webhooks = pulumi_webhooks.cli.main:main" in entry_points
 
 
 @pytest.mark.timeout(900)

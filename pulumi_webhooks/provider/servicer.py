@@ -20,8 +20,8 @@ import traceback
 from types import ModuleType
 from typing import Any
 
-from .errors import WebhooksError
-from .spec import SpecError
+from ..errors import WebhooksError
+from ..model.spec import SpecError
 
 EXPECTED = (WebhooksError, SpecError)
 _lock = threading.Lock()

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Hook
-from .live import ID, SECRETS, VISIBLE, LiveWebhook
-from .spec import API_NAMES, PYTHON_NAMES
+from ..model.catalog import Hook
+from ..model.live import ID, SECRETS, VISIBLE, LiveWebhook
+from ..model.spec import API_NAMES, PYTHON_NAMES
 
 ENDPOINT = API_NAMES["endpoint"]
 # The endpoint is what an unpinned hook is matched by, so it is compared only for pinned ones.

@@ -8,9 +8,10 @@ from typing import Any
 
 import pulumi
 
-from . import catalog, preflight
+from ..model import catalog
+from ..provider.webhook import WebhookProvider
+from . import preflight
 from .callsite import user_call_site
-from .provider import WebhookProvider
 from .resource import Webhook
 
 

@@ -27,11 +27,11 @@ from pulumi.dynamic.dynamic import PROVIDER_KEY
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from . import spec
-from .client import WebhooksClient
-from .config import check_connection_name, client_settings
-from .errors import ConfigError, NotFound
-from .live import ID
+from ..api.client import WebhooksClient
+from ..api.config import check_connection_name, client_settings
+from ..errors import ConfigError, NotFound
+from ..model import spec
+from ..model.live import ID
 from .servicer import show_expected_errors_plainly
 
 ADOPT_KEY = spec.API_NAMES["adopt_id"]
@@ -167,6 +167,10 @@ class WebhookProvider(ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self.client.delete(id_)
+
+
+# The address state pickles it by (see the package's docstring), wherever the class is written.
+WebhookProvider.__module__ = "pulumi_webhooks.provider"
 
 
 def _is_unknown(value: Any) -> bool:

@@ -20,7 +20,7 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.response import BaseHTTPResponse
 
-from . import errors
+from .. import errors
 from .auth import TokenSource
 from .ratelimit import TokenBucket
 from .redact import Redactor

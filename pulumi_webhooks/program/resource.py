@@ -11,11 +11,11 @@ from typing import Any
 import pulumi
 from pulumi import dynamic
 
+from ..model.endpoint import embeds_credentials
+from ..model.spec import API_NAMES, PYTHON_NAMES, REQUIRED_FIELDS, SECRET_FIELDS, AuthType, WebhookSpec
+from ..provider.webhook import WebhookProvider
 from . import preflight
 from .callsite import register_from, user_call_site
-from .endpoint import embeds_credentials
-from .provider import WebhookProvider
-from .spec import API_NAMES, PYTHON_NAMES, REQUIRED_FIELDS, SECRET_FIELDS, AuthType, WebhookSpec
 
 
 @dataclass

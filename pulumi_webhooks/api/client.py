@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from . import errors
+from .. import errors
+from ..model.live import LiveWebhook, id_of
+from ..model.spec import WebhookSpec
 from .creates import Creator, OutcomeUnknown
-from .live import LiveWebhook, id_of
 from .settings import ClientSettings
-from .spec import WebhookSpec
 from .transport import NOT_FOUND_HINT, ResponseHook, Transport
 
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from .live import SECRETS, VISIBLE, LiveWebhook
-from .spec import API_NAMES, PYTHON_NAMES, REQUIRED_FIELDS
+from ..model.live import SECRETS, VISIBLE, LiveWebhook
+from ..model.spec import API_NAMES, PYTHON_NAMES, REQUIRED_FIELDS
 
 MAX_NAME = 63
 

@@ -33,7 +33,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime.settings import get_monitor
 
-from . import spec
+from ..model import spec
 from .callsite import CallSite
 
 # Event-loop turns given to inputs that depend on no resource (plain values,

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from .errors import ServerError
+from ..errors import ServerError
 
 # Renew this long before the token's stated expiry (or a tenth of a short lifetime).
 RENEW_MARGIN_SECONDS = 60.0

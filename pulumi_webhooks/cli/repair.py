@@ -29,8 +29,8 @@ from typing import Any
 
 from pulumi.dynamic.dynamic import PROVIDER_KEY
 
-from .live import ID, LiveWebhook
-from .provider import connection_of
+from ..model.live import ID, LiveWebhook
+from ..provider.webhook import connection_of
 
 WEBHOOK_TYPE_SUFFIX = "webhooks:Webhook"
 

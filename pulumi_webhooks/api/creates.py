@@ -21,8 +21,8 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from . import errors
-from .live import LiveWebhook, match_key
+from .. import errors
+from ..model.live import LiveWebhook, match_key
 
 log = logging.getLogger("pulumi_webhooks.creates")
 

@@ -11,7 +11,7 @@ nothing to resolve:
    machine, or one container). A lock of a process that may still run (on this machine,
    or younger than `break_locks_after` on another) stops the step with `StackBusy`.
 2. Pending webhook creates that reached the API are taken into state with the id the API
-   gave them, and the rest dropped for `up` to create once (`recover.repair`), through
+   gave them, and the rest dropped for `up` to create once (`repair.repair`), through
    `pulumi stack export` and `pulumi stack import`. The API settings come from the stack's
    config, or the environment, exactly as the provider reads them. `stack import` drops
    every pending operation, so the step stops if other resources have pending creates.
@@ -31,10 +31,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from . import recover
-from .client import WebhooksClient
-from .config import ConfigGetter, client_settings
-from .errors import CannotRecover, PulumiFailed, StackBusy
+from ..api.client import WebhooksClient
+from ..api.config import ConfigGetter, client_settings
+from ..errors import CannotRecover, PulumiFailed, StackBusy
+from . import repair
 
 PULUMI_TIMEOUT = 600
 
@@ -188,7 +188,7 @@ class Report:
     stack: str
     locks_cleared: list[str] = field(default_factory=list)
     sidecars_deleted: list[str] = field(default_factory=list)
-    recovery: recover.Recovery = field(default_factory=recover.Recovery)
+    recovery: repair.Recovery = field(default_factory=repair.Recovery)
     other_pending: int = 0
     lock_check: bool = True
 
@@ -252,7 +252,7 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None) -> R
     export = json.loads(stack.pulumi("stack", "export"))
     pending = export.get("deployment", {}).get("pending_operations") or []
     creates = [op for op in pending if op.get("type") == "creating"]
-    others = [op["resource"]["urn"] for op in creates if not recover.is_webhook(op.get("resource", {}))]
+    others = [op["resource"]["urn"] for op in creates if not repair.is_webhook(op.get("resource", {}))]
     report.other_pending = len(pending) - len(creates)
     if others:
         raise CannotRecover(
@@ -265,9 +265,9 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None) -> R
 
     setting = stack.config()
     repaired = export
-    for connection in sorted({recover.resource_connection(op["resource"]) for op in creates}, key=str):
+    for connection in sorted({repair.resource_connection(op["resource"]) for op in creates}, key=str):
         client = WebhooksClient(client_settings(setting, os.environ, connection))
-        repaired, found = recover.repair(repaired, client.list(), connection)
+        repaired, found = repair.repair(repaired, client.list(), connection)
         report.recovery.merge(found)
     # The step holds no lock: import only over the state it read.
     if _manifest(json.loads(stack.pulumi("stack", "export"))) != _manifest(export):

@@ -20,17 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from . import errors
-from .auth import lifetime_seconds
-from .client import WebhooksClient
-from .config import client_settings, setting
-from .live import ID_KEYS, SECRETS, LiveWebhook
-from .redact import Redactor
-from .spec import MASK, parse
-from .transport import root_cause
+from .. import errors
+from ..api.auth import lifetime_seconds
+from ..api.client import WebhooksClient
+from ..api.config import client_settings, setting
+from ..api.redact import Redactor
+from ..api.transport import root_cause
+from ..model.live import ID_KEYS, SECRETS, LiveWebhook
+from ..model.spec import MASK, parse
 
 if TYPE_CHECKING:
-    from .pipeline import Stack
+    from .recovery import Stack
 
 RATE_HEADERS = ("retry-after", "x-ratelimit-", "ratelimit-")
 ROUTE_USES = {
