@@ -30,7 +30,7 @@ from ..model.live import ID_KEYS, SECRETS, LiveWebhook
 from ..model.spec import MASK, parse
 
 if TYPE_CHECKING:
-    from .recovery import Stack
+    from .stack import Stack
 
 RATE_HEADERS = ("retry-after", "x-ratelimit-", "ratelimit-")
 ROUTE_USES = {

@@ -104,6 +104,7 @@ def recover_command(args: argparse.Namespace) -> int:
     # Imported here, as in doctor_command: reading a state's providers loads the Pulumi SDK,
     # which list, adopt and drift never need (it is half a command's start-up time).
     from . import recovery, repair
+    from .stack import Stack
 
     if args.stack:
         if args.state != "-":
@@ -111,7 +112,7 @@ def recover_command(args: argparse.Namespace) -> int:
         minutes = args.break_locks_older_than
         if minutes is not None and minutes <= 0:
             args.parser.error("recover: --break-locks-older-than takes a number of minutes above 0")
-        stack = recovery.Stack(args.stack, Path(args.cwd))
+        stack = Stack(args.stack, Path(args.cwd))
         report = recovery.recover_stack(stack, None if minutes is None else timedelta(minutes=minutes))
         if args.json:
             print(json.dumps(report.as_json(), indent=2))
@@ -137,7 +138,7 @@ def doctor_command(args: argparse.Namespace) -> int:
         args.parser.error("doctor: --cwd goes with --stack")
     stack = None
     if args.stack:
-        from .recovery import Stack
+        from .stack import Stack
 
         stack = Stack(args.stack, Path(args.cwd))
     report = doctor.diagnose(args.connection, args.read_only, stack)

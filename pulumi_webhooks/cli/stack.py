@@ -1,0 +1,79 @@
+"""A stack of a Pulumi project, driven through the `pulumi` command on PATH.
+
+The recovery step and `doctor --stack` read a stack's config and state the way the
+CLI shows them, so that they work on any backend the CLI is logged in to.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+from ..api.config import ConfigGetter
+from ..errors import PulumiFailed, StackBusy
+
+PULUMI_TIMEOUT = 600
+
+
+def _run(command: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=PULUMI_TIMEOUT)
+    except FileNotFoundError:
+        raise PulumiFailed("the `pulumi` command is not on PATH: install the Pulumi CLI first") from None
+    except subprocess.TimeoutExpired:
+        raise PulumiFailed(f"`{' '.join(command[:3])}` did not finish in {PULUMI_TIMEOUT} s") from None
+
+
+@dataclass
+class Stack:
+    """One stack of the Pulumi project in `cwd`."""
+
+    name: str
+    cwd: Path = Path()
+
+    def pulumi(self, *args: str, stdin: str | None = None) -> str:
+        """The stdout of `pulumi ARGS --stack NAME`; `StackBusy` if it met a lock, `PulumiFailed` otherwise."""
+        done = _run(["pulumi", *args, "--stack", self.name, "--non-interactive"], self.cwd, stdin)
+        if done.returncode != 0:
+            said = "\n".join((done.stderr.strip() or done.stdout.strip()).splitlines()[-6:])
+            if "currently locked" in said:
+                raise StackBusy(f"stack {self.name} was locked by another run meanwhile: {said}")
+            raise PulumiFailed(f"`pulumi {' '.join(args[:2])}` of stack {self.name} failed: {said}")
+        return done.stdout
+
+    def config(self) -> ConfigGetter:
+        """The stack's config, secrets in clear, as the provider's `configure` receives it."""
+        values = json.loads(self.pulumi("config", "--json", "--show-secrets"))
+        return lambda key: (values.get(key) or {}).get("value")
+
+    def bookkeeping(self) -> Path | None:
+        """The backend's `.pulumi` directory, or None when the backend is not a local directory."""
+        whoami = _run(["pulumi", "whoami", "--json", "--non-interactive"], self.cwd)
+        try:
+            backend = str(json.loads(whoami.stdout).get("url", ""))
+        except ValueError:
+            return None  # not logged in: `stack export` says so next
+        url = urlsplit(backend)
+        if url.scheme != "file":
+            return None
+        return self.cwd / Path(os.path.expanduser(url.netloc + url.path)) / ".pulumi"
+
+    def folders(self, root: Path) -> list[Path]:
+        """Where this stack's files are under `root`: organization/<project>/<stack> for
+        project-scoped stacks, <stack> in the legacy layout."""
+        parts = self.name.split("/")
+        project = parts[1] if len(parts) == 3 else self.project()
+        return [root / "organization" / project / parts[-1], root / parts[-1]]
+
+    def project(self) -> str:
+        for name in ("Pulumi.yaml", "Pulumi.yml"):
+            path = self.cwd / name
+            if path.is_file():
+                return str((yaml.safe_load(path.read_text()) or {}).get("name", ""))
+        raise PulumiFailed(f"no Pulumi.yaml in {self.cwd.resolve()}: run the step in the project's directory")
