@@ -1,4 +1,12 @@
-"""Typed errors of the webhooks API client. Messages never hold a secret."""
+"""The error family: every error this package raises on purpose is a `WebhooksError`.
+
+Its message says what is wrong, names the property, config key or command to change,
+and never holds a secret, so it reaches the user as it is: the provider server shows
+it without Python frames and the command line prints it alone. Anything else is a bug
+and keeps its traceback. Errors raised in one module only are written there, on this
+root (`tests/test_errors.py` finds every one): `SpecError`, `CatalogError`,
+`OutcomeUnknown`, `doctor`'s `Failed`, the program's `InvalidWebhooks`.
+"""
 
 from __future__ import annotations
 

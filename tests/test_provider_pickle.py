@@ -19,8 +19,7 @@ from pulumi_webhooks.provider import WebhookProvider
 
 RECORDED = {
     None: (
-        "gASVRQAAAAAAAACMGHB1bHVtaV93ZWJob29rcy5wcm92aWRlcpSMD1dlYmhvb2tQcm92aWRlcpSTlCmBlH2UjApjb25uZWN0aW9ulE5z"
-        "Yi4="
+        "gASVRQAAAAAAAACMGHB1bHVtaV93ZWJob29rcy5wcm92aWRlcpSMD1dlYmhvb2tQcm92aWRlcpSTlCmBlH2UjApjb25uZWN0aW9ulE5zYi4="
     ),
     "billing": (
         "gASVTgAAAAAAAACMGHB1bHVtaV93ZWJob29rcy5wcm92aWRlcpSMD1dlYmhvb2tQcm92aWRlcpSTlCmBlH2UjApjb25uZWN0aW9ulIwH"

@@ -34,7 +34,7 @@ Post = Callable[[], "str | None"]
 """Sends the create: the new id, None when the answer holds none, or `OutcomeUnknown`."""
 
 
-class OutcomeUnknown(Exception):
+class OutcomeUnknown(errors.WebhooksError):
     """The create was sent but its answer is lost or a 5xx: it may have been made."""
 
 

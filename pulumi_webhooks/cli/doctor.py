@@ -75,7 +75,7 @@ class Report:
         return {"apiUrl": self.api_url, "ok": self.ok, "readOnly": self.read_only, "checks": checks}
 
 
-class Failed(Exception):
+class Failed(errors.WebhooksError):
     """A check that did not pass: what was seen, and how to fix it."""
 
     def __init__(self, detail: str, fix: str) -> None:

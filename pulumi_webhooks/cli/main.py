@@ -233,6 +233,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StackBusy as error:
         print(f"error: {error}", file=sys.stderr)
         return BUSY
-    except (WebhooksError, catalog.CatalogError) as error:
+    except WebhooksError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
+from ..errors import WebhooksError
 from .spec import API_NAMES, SECRET_FIELDS, WebhookSpec, find_problems
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -84,7 +85,7 @@ class Hook:
         return [k for k in (self.password_secret, self.token_secret) if k]
 
 
-class CatalogError(ValueError):
+class CatalogError(WebhooksError, ValueError):
     """Every problem of a catalog, each naming the source, the entry and the field."""
 
     def __init__(self, problems: list[str]) -> None:

@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from ..errors import WebhooksError
 from . import endpoint
 
 MASK = "********"
@@ -257,7 +258,7 @@ def _problems_from(error: ValidationError) -> list[Problem]:
     return list(problems.values())
 
 
-class SpecError(ValueError):
+class SpecError(WebhooksError, ValueError):
     """The webhook breaks one or more rules; the message lists them, never a secret."""
 
     def __init__(self, problems: list[Problem]) -> None:

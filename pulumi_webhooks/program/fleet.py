@@ -8,11 +8,16 @@ from typing import Any
 
 import pulumi
 
+from ..errors import WebhooksError
 from ..model import catalog
 from ..provider.webhook import WebhookProvider
 from . import preflight
 from .callsite import user_call_site
 from .resource import Webhook
+
+
+class UndeployableFleet(WebhooksError, pulumi.RunError):
+    """A fleet's catalog or its secret keys are wrong; the SDK's runner shows a `RunError` as its message alone."""
 
 
 class WebhookFleet(pulumi.ComponentResource):
@@ -70,7 +75,7 @@ class WebhookFleet(pulumi.ComponentResource):
             site = user_call_site()
             where = f"{site}: " if site else ""
             # Shown by the SDK's runner as the message alone, with no traceback.
-            raise pulumi.RunError(f"{where}WebhookFleet '{name}' cannot be deployed: {error}") from None
+            raise UndeployableFleet(f"{where}WebhookFleet '{name}' cannot be deployed: {error}") from None
         super().__init__("webhooks:index:WebhookFleet", name, None, opts)
 
         child = pulumi.ResourceOptions(parent=self)

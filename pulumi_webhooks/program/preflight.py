@@ -33,6 +33,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime.settings import get_monitor
 
+from ..errors import WebhooksError
 from ..model import spec
 from .callsite import CallSite
 
@@ -66,7 +67,7 @@ class Declaration:
         return "\n".join(lines)
 
 
-class InvalidWebhooks(pulumi.RunError):
+class InvalidWebhooks(WebhooksError, pulumi.RunError):
     """The program declared invalid webhooks; each was reported on its own. Counts grow with later batches."""
 
     def __init__(self, run: _Run) -> None:

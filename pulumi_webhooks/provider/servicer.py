@@ -21,9 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import WebhooksError
-from ..model.spec import SpecError
 
-EXPECTED = (WebhooksError, SpecError)
 _lock = threading.Lock()
 log = logging.getLogger("pulumi_webhooks.servicer")
 
@@ -39,7 +37,7 @@ class _PlainExpectedErrors:
 
     def format_exc(self, limit: int | None = None, chain: bool = True) -> str:
         error = sys.exc_info()[1]
-        if isinstance(error, EXPECTED):
+        if isinstance(error, WebhooksError):
             return str(error)
         return self._module.format_exc(limit, chain)
 
