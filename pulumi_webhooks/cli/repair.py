@@ -27,10 +27,9 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi.dynamic.dynamic import PROVIDER_KEY
-
 from ..model.live import ID, LiveWebhook
 from ..provider.webhook import connection_of
+from ..sdk_internals import PROVIDER_KEY
 
 WEBHOOK_TYPE_SUFFIX = "webhooks:Webhook"
 

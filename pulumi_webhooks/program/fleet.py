@@ -11,7 +11,7 @@ import pulumi
 from ..errors import WebhooksError
 from ..model import catalog
 from ..provider.webhook import WebhookProvider
-from . import preflight
+from ..sdk_internals import exit_as_told
 from .callsite import user_call_site
 from .resource import Webhook
 
@@ -70,7 +70,7 @@ class WebhookFleet(pulumi.ComponentResource):
                     ]
                 )
         except catalog.CatalogError as error:
-            if not preflight.exit_as_told():
+            if not exit_as_told():
                 raise
             site = user_call_site()
             where = f"{site}: " if site else ""

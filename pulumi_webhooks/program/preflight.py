@@ -21,9 +21,6 @@ registration, as it would without this check.
 from __future__ import annotations
 
 import asyncio
-import atexit
-import os
-import sys
 import threading
 import weakref
 from collections.abc import Mapping
@@ -31,18 +28,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from pulumi.runtime.settings import get_monitor
 
 from ..errors import WebhooksError
 from ..model import spec
+from ..sdk_internals import current_monitor, exit_as_told
 from .callsite import CallSite
 
 # Event-loop turns given to inputs that depend on no resource (plain values,
 # stack config, applies of them); each takes a few turns, and no RPC is awaited.
 SETTLE_TURNS = 500
-
-# The SDK's program runner treats this exit code as "the user has been told why".
-EXIT_AFTER_USER_MESSAGE = 32
 
 
 @dataclass
@@ -116,7 +110,7 @@ _lock = threading.Lock()  # Automation API programs may run on several threads a
 def declare(resource_name: str, call_site: CallSite | None, inputs: Mapping[str, Any]) -> asyncio.Future[None]:
     """Queues a webhook for checking; its registration must wait for the returned verdict."""
     loop = asyncio.get_event_loop()
-    monitor = get_monitor()
+    monitor = current_monitor()
     declaration = Declaration(resource_name, call_site, inputs)
     with _lock:
         run = _runs.setdefault(monitor if monitor is not None else _NO_MONITOR, _Run())
@@ -167,29 +161,3 @@ async def _decide(run: _Run, batch: _Batch) -> None:
             batch.verdict.set_result(None)
         else:
             batch.verdict.set_exception(run.failure)
-
-
-def exit_as_told() -> bool:
-    """Makes a failing program exit with the code that tells the language host the user has been told why.
-
-    The SDK's runner logs a `RunError`'s message (with no traceback) and exits with 1,
-    which the host reports as one more, misleading error: "an unhandled error occurred:
-    program exited with non-zero exit code: 1". Only under the host; an Automation API
-    inline program runs in its caller's process, which must keep its own exit code.
-    Returns whether it will.
-    """
-    if not _under_the_language_host():
-        return False
-    atexit.register(_exit_after_user_message)
-    return True
-
-
-def _exit_after_user_message() -> None:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(EXIT_AFTER_USER_MESSAGE)
-
-
-def _under_the_language_host() -> bool:
-    """Whether this program was started by the SDK's runner, which the language host runs."""
-    return any(os.path.basename(arg) == "pulumi-language-python-exec" for arg in sys.orig_argv)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -13,9 +10,10 @@ from pulumi import dynamic
 
 from ..model.endpoint import embeds_credentials
 from ..model.spec import API_NAMES, PYTHON_NAMES, REQUIRED_FIELDS, SECRET_FIELDS, AuthType, WebhookSpec
-from ..provider.webhook import WebhookProvider
+from ..provider import WebhookProvider
+from ..sdk_internals import register_at, restore_sdk_pickler
 from . import preflight
-from .callsite import register_from, user_call_site
+from .callsite import user_call_site
 
 
 @dataclass
@@ -149,30 +147,18 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
             opts,
             pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_FIELDS), delete_before_replace=delete_first),
         )
-        # State records the user's line as the position, and no other frame (see callsite).
-        with _sdk_pickler_restored():
-            register_from(site, super().__init__, provider or WebhookProvider(), resource_name, props, opts)
+        registration = (provider or WebhookProvider(), resource_name, props, opts)
+        with restore_sdk_pickler():
+            if site is None:
+                super().__init__(*registration)
+            else:  # state records the user's line as the position, and no other frame
+                register_at(site, super().__init__, *registration)
 
     def translate_input_property(self, prop: str) -> str:
         return API_NAMES.get(prop, prop)
 
     def translate_output_property(self, prop: str) -> str:
         return PYTHON_NAMES.get(prop, prop)
-
-
-@contextmanager
-def _sdk_pickler_restored() -> Iterator[None]:
-    """The SDK pickles each dynamic resource's provider with `pickle._Pickler` patched to sort
-    dicts, and never undoes the patch: each resource wraps the previous one's wrapper, and past
-    about 950 resources in one program pickling fails with RecursionError. Undoing it after each
-    registration keeps at most one wrapper, whatever the program's size."""
-    patched = ("_batch_setitems", "save_dict")
-    saved = {name: pickle._Pickler.__dict__[name] for name in patched}  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        for name, original in saved.items():
-            setattr(pickle._Pickler, name, original)  # type: ignore[attr-defined]
 
 
 def _secret_if_credentials(endpoint: str) -> pulumi.Input[str]:

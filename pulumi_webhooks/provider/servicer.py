@@ -4,25 +4,23 @@ The server (`python -m pulumi.dynamic`) sends every exception a provider method
 raises to the engine as `traceback.format_exc()`, so a wrong token would reach
 the user as twenty lines of Python frames with the useful sentence last. In
 that process only, `show_expected_errors_plainly()` gives the server a view of
-the `traceback` module in which our expected errors (configuration, API and
-rule violations: messages that name the key or property and the fix) format
-as their message alone. Anything else, a bug included, keeps its traceback; so
-do other dynamic providers sharing the process. Nothing global is changed:
-`sys.tracebacklimit` would strip every provider's frames, not only ours.
+the `traceback` module in which our expected errors (every `WebhooksError`:
+messages that name the key or property and the fix) format as their message
+alone. Anything else, a bug included, keeps its traceback; so do other dynamic
+providers sharing the process. Nothing global is changed: `sys.tracebacklimit`
+would strip every provider's frames, not only ours.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import threading
-import traceback
 from types import ModuleType
 from typing import Any
 
 from ..errors import WebhooksError
+from ..sdk_internals import show_failures_with
 
-_lock = threading.Lock()
 log = logging.getLogger("pulumi_webhooks.servicer")
 
 
@@ -44,12 +42,7 @@ class _PlainExpectedErrors:
 
 def show_expected_errors_plainly() -> bool:
     """Installs the plain view in the dynamic-provider server; False when not running in one."""
-    server = sys.modules.get("__main__")
-    if server is None or not hasattr(server, "DynamicResourceProviderServicer"):
+    installed = show_failures_with(_PlainExpectedErrors)  # type: ignore[arg-type]
+    if not installed:
         log.debug("not in the dynamic-provider server: errors keep their default formatting")
-        return False
-    with _lock:
-        current = getattr(server, "traceback", None)
-        if current is traceback:
-            server.traceback = _PlainExpectedErrors(traceback)  # type: ignore[attr-defined]
-        return isinstance(getattr(server, "traceback", None), _PlainExpectedErrors)
+    return installed

@@ -7,12 +7,10 @@ credentials are made in `configure`, inside the provider process.
 
 from __future__ import annotations
 
-import base64
 import os
 import threading
 from typing import Any
 
-import dill
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -23,15 +21,13 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
-from pulumi.dynamic.dynamic import PROVIDER_KEY
-from pulumi.output import Unknown
-from pulumi.runtime import rpc
 
 from ..api.client import WebhooksClient
 from ..api.config import check_connection_name, client_settings
 from ..errors import ConfigError, NotFound
 from ..model import spec
 from ..model.live import ID
+from ..sdk_internals import PROVIDER_KEY, deserialize_provider, is_unknown
 from .servicer import show_expected_errors_plainly
 
 ADOPT_KEY = spec.API_NAMES["adopt_id"]
@@ -103,7 +99,7 @@ class WebhookProvider(ResourceProvider):
         if getattr(self, "_config_error", None) is not None:
             raise self._config_error  # type: ignore[misc]
         props = {k: v for k, v in news.items() if k != PROVIDER_KEY}
-        unknown = {k for k, v in props.items() if _is_unknown(v)}
+        unknown = {k for k, v in props.items() if is_unknown(v)}
         problems = spec.find_problems(_inputs(props) | _extras(props), unknown)
         failures = [CheckFailure(p.property, p.reason) for p in problems]
         adopt_id = props.get(ADOPT_KEY)
@@ -173,10 +169,6 @@ class WebhookProvider(ResourceProvider):
 WebhookProvider.__module__ = "pulumi_webhooks.provider"
 
 
-def _is_unknown(value: Any) -> bool:
-    return isinstance(value, Unknown) or value == rpc.UNKNOWN
-
-
 def _inputs(props: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k in INPUT_KEYS}
 
@@ -199,7 +191,7 @@ def _outputs(webhook_id: str, webhook: spec.WebhookSpec) -> dict[str, Any]:
 
 
 def _differs(old: Any, new: Any, key: str) -> bool:
-    if _is_unknown(new):
+    if is_unknown(new):
         return True
     if key == FLAG_KEY:
         return bool(old) != bool(new)
@@ -211,7 +203,7 @@ def connection_of(serialized: Any, default: str | None) -> str | None:
     if not isinstance(serialized, str):
         return default
     try:
-        provider = dill.loads(base64.b64decode(serialized))
+        provider = deserialize_provider(serialized)
     except Exception:  # an older or foreign pickle: assume the same connection
         return default
     return provider.connection if isinstance(provider, WebhookProvider) else default

@@ -4,7 +4,7 @@ The Python SDK records, for every resource, the stack of the code that registere
 it and the first frame below its constructors as `sourcePosition`; the file
 backend writes both twice per step for every resource. For a Webhook that stack
 would be about 2 KB of SDK, runner and `runpy` frames, and the position this
-package's own line. `callsite.register_from` shapes what the SDK sees, which
+package's own line. `sdk_internals.register_at` shapes what the SDK records, which
 leans on SDK internals, so this test pins the outcome under the real CLI: if an
 SDK upgrade changes how frames are taken, it fails.
 """

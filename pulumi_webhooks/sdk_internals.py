@@ -1,0 +1,187 @@
+"""Every use of the Pulumi Python SDK's internals, one function each: what an SDK upgrade can break.
+
+The rest of the package uses the SDK's public API only. Each function below relies on
+something the SDK does not promise; `tests/test_sdk_internals.py` pins each one and, when
+a new SDK changes it, fails with a message naming it. Checked against SDK 3.272.0, the
+pinned one; each says since which SDK release the SDK has behaved so:
+
+- `PROVIDER_KEY`: the property of a dynamic resource that holds its serialized provider,
+  `pulumi.dynamic.dynamic.PROVIDER_KEY`, `"__provider"` (since 0.17.25, the first dynamic
+  providers).
+- `is_unknown`: a value not known yet reaches a dynamic provider's `check` and `diff` as
+  `pulumi.output.Unknown` (since 1.3.0) or as the sentinel string `pulumi.runtime.rpc.UNKNOWN`
+  (since 0.14.0).
+- `deserialize_provider`: a serialized provider is the base64 of a dill pickle
+  (`pulumi.dynamic.dynamic.serialize_provider`, since 0.17.25).
+- `restore_sdk_pickler`: `serialize_provider` patches `pickle._Pickler` to sort dicts and never
+  undoes it, so each registration wraps the previous one's patch (since 3.33.2).
+- `register_at`: the SDK records a resource's registration stack and source position by calling
+  the module-level `pulumi.runtime.resource._get_stack_trace()` from `register_resource` and
+  `read_resource`, and takes the position from its first frame (stacks since 3.195.0;
+  positions since 3.76.0).
+- `current_monitor`: `pulumi.runtime.settings.get_monitor()`, the resource monitor of the
+  program being run (since 0.11.0).
+- `exit_as_told`: the SDK's program runner, `pulumi-language-python-exec`, and the language host
+  take exit code 32 for "the user was already told why" (since 3.38.0).
+- `show_failures_with`: the dynamic-provider server (`python -m pulumi.dynamic`, the `__main__`
+  module of its process) sends every exception a provider method raises to the engine as its
+  module-level `traceback.format_exc()` (since 0.17.25).
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import contextvars
+import os
+import pickle
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
+
+import dill
+import pulumi.runtime.resource as _sdk_resource
+from pulumi.dynamic.dynamic import PROVIDER_KEY as _PROVIDER_KEY
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import source_pb2
+from pulumi.runtime.settings import get_monitor
+
+PROVIDER_KEY: str = _PROVIDER_KEY
+"""The property of every dynamic resource that holds its serialized provider."""
+
+EXIT_AFTER_USER_MESSAGE = 32
+"""The runner's exit code for "the user has been told why"."""
+
+_lock = threading.Lock()
+
+
+def is_unknown(value: Any) -> bool:
+    """Whether a value a dynamic provider received is not known yet (a preview's unknown)."""
+    return isinstance(value, Unknown) or value == rpc.UNKNOWN
+
+
+def deserialize_provider(serialized: str) -> object:
+    """The provider object a `__provider` value holds; raises whatever dill raises if it cannot."""
+    return dill.loads(base64.b64decode(serialized))
+
+
+@contextmanager
+def restore_sdk_pickler() -> Iterator[None]:
+    """Undoes, on leaving, the SDK's patch of `pickle._Pickler` made while registering a dynamic resource.
+
+    Each registration patches the pickler again, wrapping the previous patch: past about 950
+    resources in one program, pickling fails with RecursionError. Restored after each
+    registration, at most one wrapper is ever in place, whatever the program's size.
+    """
+    patched = ("_batch_setitems", "save_dict")
+    saved = {name: pickle._Pickler.__dict__[name] for name in patched}  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for name, original in saved.items():
+            setattr(pickle._Pickler, name, original)  # type: ignore[attr-defined]
+
+
+class Site(Protocol):
+    """A line of the user's program."""
+
+    @property
+    def file(self) -> str: ...
+
+    @property
+    def line(self) -> int: ...
+
+
+_registering_at: contextvars.ContextVar[Site | None] = contextvars.ContextVar("registering_at", default=None)
+
+
+def register_at(site: Site, register: Callable[..., None], *args: Any) -> None:
+    """Calls `register(*args)` (a resource constructor) so that state records `site` as the
+    resource's source position and its whole registration stack.
+
+    By default the SDK records every frame out to the interpreter's (about 2 KB of state per
+    resource, which the file backend writes twice per step) and, as the position, the frame
+    below the resource's constructors, which for our resources is this package's own. Here
+    the SDK's stack capture, while `register` runs on this thread, is the one user line.
+    Other threads and other resources keep the SDK's own capture: the choice is a context
+    variable, so Automation API programs on several threads of one process never meet.
+    """
+    _capture_stacks_our_way()
+    token = _registering_at.set(site)
+    try:
+        register(*args)
+    finally:
+        _registering_at.reset(token)
+
+
+def _capture_stacks_our_way() -> None:
+    with _lock:
+        if getattr(_sdk_resource._get_stack_trace, "_pulumi_webhooks", False):
+            return
+        sdk_capture = _sdk_resource._get_stack_trace
+
+        def stack_trace() -> source_pb2.StackTrace:
+            site = _registering_at.get()
+            if site is None:
+                return sdk_capture()
+            position = source_pb2.SourcePosition(uri=Path(site.file).as_uri(), line=site.line)
+            return source_pb2.StackTrace(frames=[source_pb2.StackFrame(pc=position)])
+
+        stack_trace._pulumi_webhooks = True  # type: ignore[attr-defined]
+        _sdk_resource._get_stack_trace = stack_trace  # type: ignore[assignment]
+
+
+def current_monitor() -> object | None:
+    """The resource monitor of the program running here; None outside a Pulumi program."""
+    return get_monitor()
+
+
+def under_the_language_host() -> bool:
+    """Whether this program was started by the SDK's runner, which the language host runs."""
+    return any(os.path.basename(arg) == "pulumi-language-python-exec" for arg in sys.orig_argv)
+
+
+def exit_as_told() -> bool:
+    """Makes a failing program exit with the code that tells the language host the user has been told why.
+
+    The SDK's runner logs a `RunError`'s message (with no traceback) and exits with 1,
+    which the host reports as one more, misleading error: "an unhandled error occurred:
+    program exited with non-zero exit code: 1". Only under the host; an Automation API
+    inline program runs in its caller's process, which must keep its own exit code.
+    Returns whether it will.
+    """
+    if not under_the_language_host():
+        return False
+    atexit.register(_exit_after_user_message)
+    return True
+
+
+def _exit_after_user_message() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_AFTER_USER_MESSAGE)
+
+
+def provider_server() -> ModuleType | None:
+    """The SDK's dynamic-provider server module, when this process is that server."""
+    server = sys.modules.get("__main__")
+    return server if server is not None and hasattr(server, "DynamicResourceProviderServicer") else None
+
+
+def show_failures_with(view: Callable[[ModuleType], ModuleType]) -> bool:
+    """Gives the dynamic-provider server, in this process only, `view(traceback)` in place of the
+    `traceback` module it formats failures with; False when this process is not that server."""
+    import traceback
+
+    server = provider_server()
+    if server is None:
+        return False
+    with _lock:
+        if getattr(server, "traceback", None) is traceback:
+            server.traceback = view(traceback)  # type: ignore[attr-defined]
+        return getattr(server, "traceback", None) is not traceback
