@@ -51,6 +51,29 @@ def test_list_shows_the_account_without_secrets(api: Api) -> None:
     assert "tok-cli-1" not in run.stdout + run.stderr and "pw-cli-2" not in run.stdout + run.stderr
 
 
+def test_list_adopt_and_drift_run_without_loading_the_pulumi_sdk(api: Api, tmp_path: Path) -> None:
+    """Half a command's start-up time is the SDK: only `recover`, which reads providers in state,
+    loads it (the import contracts of pyproject.toml say the same of the code)."""
+    seed(api)
+    probe = (
+        "import sys, runpy; sys.argv = ['pulumi-webhooks', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_module('pulumi_webhooks', run_name='__main__')\n"
+        "finally:\n    print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'dill', 'grpc')), "
+        "file=sys.stderr)\n"
+    )
+    catalog_file = tmp_path / "catalog.yaml"
+    hook = {"name": "a", "endpoint": HOOKS[2]["endpoint"], "auth_type": "none"}
+    catalog_file.write_text(yaml.safe_dump({"teams": {"ops": {"hooks": [hook]}}}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOKS_")}
+    env.update(WEBHOOKS_API_URL=api.url, WEBHOOKS_API_USERNAME=USER, WEBHOOKS_API_PASSWORD=PASSWORD)
+    for command in (["list"], ["adopt"], ["drift", str(catalog_file)], ["doctor", "--read-only"]):
+        run = subprocess.run(
+            [sys.executable, "-c", probe, *command], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert run.returncode in (0, 2), run.stderr
+        assert run.stderr.strip().splitlines()[-1] == "[]", f"{command[0]} loaded {run.stderr.splitlines()[-1]}"
+
+
 def test_adopt_writes_a_loadable_catalog_with_ids_and_secret_keys(api: Api, tmp_path: Path) -> None:
     ids = seed(api)
     run = cli(api, "adopt", "--team", "legacy", "--output", str(tmp_path / "adopted.yaml"))
