@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,24 @@ class Run:
         return self.returncode == 0
 
 
+def run(*command: str | Path, cwd: Path, env: Mapping[str, str], check: bool = True) -> Run:
+    """Runs a command to completion with stdout and stderr merged and no stdin; raises if it fails and `check`."""
+    completed = subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    result = Run(tuple(str(part) for part in command), completed.returncode, completed.stdout)
+    if check and not result.ok:
+        raise AssertionError(f"{' '.join(result.args)} failed ({result.returncode}) in {cwd}:\n{result.output}")
+    return result
+
+
 @dataclass
 class Project:
     """A Pulumi project in a temporary directory, with its own stack and backend."""
@@ -72,21 +91,12 @@ class Project:
         (self.dir / "__main__.py").write_text(header + textwrap.dedent(source))
 
     def pulumi(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> Run:
-        completed = subprocess.run(
-            [pulumi_command(), *args],
-            cwd=self.dir,
-            env={**self.env, **(env or {})},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        run = Run(args, completed.returncode, completed.stdout)
-        self.runs.append(run)
-        if check and not run.ok:
-            raise AssertionError(f"pulumi {' '.join(args)} failed ({run.returncode}):\n{run.output}")
-        return run
+        done = run(pulumi_command(), *args, cwd=self.dir, env={**self.env, **(env or {})}, check=False)
+        done = Run(args, done.returncode, done.output)  # as the tests name it: by its pulumi arguments
+        self.runs.append(done)
+        if check and not done.ok:
+            raise AssertionError(f"pulumi {' '.join(args)} failed ({done.returncode}):\n{done.output}")
+        return done
 
     def up(self, *args: str, check: bool = True) -> Run:
         return self.pulumi("up", "--yes", "--stack", STACK, *args, check=check)

@@ -1,8 +1,8 @@
 """Plan time and the API agree: the provider's `check` refuses exactly the bodies the local
 server refuses (POST /webhooks over a real socket), and neither ever repeats a secret.
 
-The two sides share no code: `check` stands on pydantic (pulumi_webhooks/endpoint.py and
-spec.py), the server on the standard library's URL splitter (server/validation.py).
+The two sides share no code: `check` stands on pydantic (pulumi_webhooks/model/endpoint.py and
+spec.py), the server on the standard library's URL splitter (standin/webhooks_standin/validation.py).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
     ("password with NUL", BASIC | {"password": f"p\x00{MARK}"}, "password"),
     ("password of spaces", BASIC | {"password": "    "}, "password"),
     ("password of 1,025", BASIC | {"password": MARK + "p" * 1022}, "password"),
-    # What real receivers use, all valid.
+    # Hosts that look fine but are not, once mapped as DNS maps them.
     ("superscript two as the last part", {"endpoint": "https://hooks.example.\u00b2/"}, "endpoint"),
     ("ideographic full stop before a number", {"endpoint": "https://hooks\u3002123/"}, "endpoint"),
     (
@@ -88,6 +88,7 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
         {"endpoint": "https://1a.\u0645\u062b\u0627\u0644/"},
         "endpoint",
     ),
+    # What real receivers use, all valid.
     ("IPv6 with a port", {"endpoint": "https://[2001:db8::1]:8443/in"}, None),
     ("right-to-left name", {"endpoint": "https://example.\u0645\u062b\u0627\u0644/"}, None),
     ("IPv4-mapped IPv6", {"endpoint": "http://[::ffff:192.0.2.1]/"}, None),

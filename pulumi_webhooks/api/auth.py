@@ -33,7 +33,6 @@ class TokenSource:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._renew_at = 0.0
-        self.logins = 0
 
     @property
     def renewable(self) -> bool:
@@ -58,7 +57,6 @@ class TokenSource:
         assert self._login is not None
         started = time.monotonic()
         body = self._login()
-        self.logins += 1
         token = body.get("token")
         if not isinstance(token, str) or not token:
             raise ServerError("POST", "/authtoken", 200, "the API's answer holds no token")

@@ -25,11 +25,6 @@ class WebhooksClient:
         self._transport = Transport(settings, on_response)
         self._creator = Creator(self.list, settings.create_look_alikes)
 
-    @property
-    def logins(self) -> int:
-        """How many times this client fetched a token at /authtoken."""
-        return self._transport.logins
-
     def create(self, spec: WebhookSpec) -> str:
         """Create the webhook and return its id; never leaves a duplicate behind."""
         body = spec.to_api()

@@ -52,11 +52,6 @@ class Transport:
         self._refused: errors.Unauthorized | None = None  # the API's answer to these credentials
         self._refused_lock = threading.Lock()
 
-    @property
-    def logins(self) -> int:
-        """How many times a token was fetched at /authtoken."""
-        return self._tokens.logins
-
     def call(self, method: str, path: str, body: Any = None, secrets: Iterable[str | None] = ()) -> Any:
         """The JSON answer of a successful call (None when empty); a typed `errors.ApiError` otherwise."""
         return self.payload(method, path, self.send(method, path, body, secrets), secrets)

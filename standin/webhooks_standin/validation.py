@@ -19,7 +19,6 @@ import idna
 from .store import WebhookFields
 
 AUTH_TYPES = ("none", "basic", "querystring", "authheader", "header", "bearer")
-TOKEN_AUTH_TYPES = frozenset({"querystring", "authheader", "header", "bearer"})
 KNOWN_FIELDS = ("isAlertHook", "endpoint", "authType", "userName", "password", "token")
 _CREDENTIALS = ("userName", "password", "token")
 MAX_LENGTHS = {"endpoint": 2048, "userName": 256, "password": 1024, "token": 4096}
