@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import zipfile
 from collections.abc import Mapping
@@ -22,7 +21,7 @@ import pytest
 import yaml
 
 from harness.api import PASSWORD, USER, Api
-from harness.project import COMMAND_TIMEOUT, REPO, STACK, Project, Run, cli_env, pulumi_command
+from harness.project import REPO, STACK, Project, Run, cli_env, pulumi_command, run
 from pulumi_webhooks import __version__
 from tests.support import ApiFactory
 
@@ -35,24 +34,6 @@ QUICKSTART_ENDPOINTS = {
 }
 QUICKSTART_HOOKS = ("status-page", "ops-basic", "alerts")
 WEBHOOK_TYPE = "pulumi-python:dynamic/webhooks:Webhook"
-
-
-def run(*command: str | Path, cwd: Path, env: Mapping[str, str], check: bool = True) -> Run:
-    """Runs a command to completion with stdout and stderr merged; fails the test if it fails."""
-    completed = subprocess.run(
-        [str(part) for part in command],
-        cwd=cwd,
-        env=dict(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    result = Run(tuple(str(part) for part in command), completed.returncode, completed.stdout)
-    if check and not result.ok:
-        raise AssertionError(f"{' '.join(result.args)} failed ({result.returncode}) in {cwd}:\n{result.output}")
-    return result
 
 
 def pulumi(cwd: Path, env: Mapping[str, str], *args: str, check: bool = True) -> Run:
@@ -125,6 +106,44 @@ def test_the_wheel_holds_the_package_its_data_license_and_console_script(dist_di
     assert "Provides-Extra: server" not in metadata, "the stand-in is a distribution of its own, not an extra"
     assert "License-Expression: Apache-2.0" in metadata and "Classifier: Typing :: Typed" in metadata
     assert "pulumi-webhooks = pulumi_webhooks.cli.main:main" in entry_points
+
+
+ROOT_PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt", "examples/quickstart/__main__.py")
+
+
+def test_the_root_project_previews_and_deploys_with_plain_pulumi_and_the_official_launcher(
+    tmp_path: Path, start_api: ApiFactory
+) -> None:
+    """`pulumi preview` and `pulumi up` where the repository's Pulumi.yaml is, as a person types them:
+    no PULUMI_BACKEND_URL (Pulumi.yaml names the local state), no virtual environment on PATH. The
+    program runs in `.venv` (the language host resolves it from Pulumi.yaml's directory) and so must
+    the SDK's launcher of dynamic providers (from the program's directory): were they to differ, the
+    launcher would run a `python3` without Pulumi and `up` would fail with No module named 'pulumi'."""
+    root = tmp_path / "clone"
+    for name in ROOT_PROJECT_FILES:  # the root project is these files, and the repository's .venv
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, root / name)
+    (root / ".venv").symlink_to(sys.prefix)
+    (root / ".state" / "pulumi").mkdir(parents=True)
+    api = start_api()
+    env = {k: v for k, v in pulumi_env(tmp_path).items() if k != "PULUMI_BACKEND_URL"}
+    env["PATH"] = os.pathsep.join([str(Path(pulumi_command()).parent), "/usr/bin", "/bin"])
+    no_pulumi = run("python3", "-c", "import pulumi", cwd=root, env=env, check=False)
+    assert not no_pulumi.ok, "the python3 on PATH has no Pulumi SDK, so only .venv's can run the provider"
+
+    pulumi(root, env, "stack", "init", STACK)
+    configure_quickstart(root, env, api)
+    preview = pulumi(root, env, "preview", "--stack", STACK)
+    assert webhooks_shown(preview.output, "create") == sorted(QUICKSTART_HOOKS), preview.output
+    up = pulumi(root, env, "up", "--yes", "--stack", STACK)
+    assert webhooks_shown(up.output, "created") == sorted(QUICKSTART_HOOKS), up.output
+    assert {hook["endpoint"] for hook in api.webhooks()} == QUICKSTART_ENDPOINTS
+    assert list((root / ".state" / "pulumi" / ".pulumi" / "stacks").rglob(f"{STACK}.json")), (
+        "state where Pulumi.yaml says"
+    )
+    pulumi(root, env, "preview", "--expect-no-changes", "--stack", STACK)
+    pulumi(root, env, "destroy", "--yes", "--stack", STACK)
+    assert api.webhooks() == []
 
 
 @pytest.mark.timeout(900)
