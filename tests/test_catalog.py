@@ -33,10 +33,10 @@ CATALOG = {
 def test_defaults_merge_global_then_team_then_entry() -> None:
     hooks = {h.key: h for h in catalog.parse(CATALOG)}
     assert set(hooks) == {"payments/settlement", "payments/refunds", "ops/pager"}
-    assert hooks["payments/settlement"].token_secret == "paymentsToken"
-    assert hooks["payments/settlement"].is_alert_hook is False
-    assert hooks["payments/refunds"].is_alert_hook is True
-    assert hooks["ops/pager"].auth_type == "none"
+    assert hooks["payments/settlement"].secrets == {"token": "paymentsToken"}
+    assert hooks["payments/settlement"].fields["isAlertHook"] is False
+    assert hooks["payments/refunds"].fields["isAlertHook"] is True
+    assert hooks["ops/pager"].fields["authType"] == "none"
     assert hooks["ops/pager"].secret_keys() == []
 
 
@@ -145,7 +145,7 @@ def test_the_example_fleet_catalog_has_fifty_hooks_across_teams() -> None:
     hooks = catalog.load(REPO / "examples" / "fleet" / "catalog.yaml")
     assert len(hooks) >= 50
     assert len({h.team for h in hooks}) >= 5
-    assert {h.auth_type for h in hooks} == {"none", "basic", "querystring", "authheader", "header", "bearer"}
+    assert {h.fields["authType"] for h in hooks} == {"none", "basic", "querystring", "authheader", "header", "bearer"}
 
 
 def test_team_and_name_that_join_into_the_same_resource_name_are_refused() -> None:

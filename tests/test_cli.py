@@ -82,8 +82,8 @@ def test_adopt_writes_a_loadable_catalog_with_ids_and_secret_keys(api: Api, tmp_
     assert {h.adopt_id for h in hooks.values()} == set(ids)
     assert {h.team for h in hooks.values()} == {"legacy"}
     pager = hooks["https://ops.example.com/pager"]
-    assert (pager.auth_type, pager.user_name, pager.is_alert_hook) == ("basic", "ops", True)
-    assert pager.password_secret == f"hook{ids[1]}Password"
+    assert (pager.fields["authType"], pager.fields["userName"], pager.fields["isAlertHook"]) == ("basic", "ops", True)
+    assert pager.secrets == {"password": f"hook{ids[1]}Password"}
     assert f"pulumi config set --secret hook{ids[0]}Token <value>" in run.stderr
     assert "tok-cli-1" not in (tmp_path / "adopted.yaml").read_text()
 

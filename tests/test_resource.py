@@ -6,6 +6,8 @@ what is under test is what the resource sends to it and exposes to the program.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from typing import Any
 
 import pulumi
@@ -13,6 +15,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from pulumi_webhooks import AuthType, Webhook, WebhookArgs, WebhookProvider
+from pulumi_webhooks.model.spec import PYTHON_NAMES, WebhookSpec
 
 SENT: list[pulumi.runtime.MockResourceArgs] = []
 
@@ -96,6 +99,19 @@ def test_plain_secret_inputs_are_marked_secret_before_they_leave_the_program() -
         assert SENT[0].inputs["token"] == secret("plain-token")
 
     return hook.webhook_id.apply(check)
+
+
+def test_the_keywords_webhook_args_and_outputs_are_the_spec_s_fields() -> None:
+    """A new field of the spec must be added to each of these typed signatures (they cannot be
+    derived); this says which one was forgotten."""
+    fields = list(WebhookSpec.model_fields)
+    assert [f.name for f in dataclasses.fields(WebhookArgs)] == [*fields, "adopt_id"], "WebhookArgs"
+    keywords = [p.name for p in inspect.signature(Webhook.__init__).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    assert keywords == [*fields, "adopt_id", "provider"], "Webhook.__init__'s keyword arguments"
+    outputs = [name for name in Webhook.__annotations__ if name in PYTHON_NAMES.values()]
+    assert outputs == ["webhook_id", *fields], "Webhook's output annotations"
+    for name in fields:
+        assert f"{name}:" in (Webhook.__doc__ or ""), f"Webhook's docstring says nothing of {name}"
 
 
 def test_args_and_keywords_do_not_mix() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..model.catalog import Hook
 from ..model.live import ID, SECRETS, VISIBLE, LiveWebhook
-from ..model.spec import API_NAMES, PYTHON_NAMES
+from ..model.spec import API_NAMES
 
 ENDPOINT = API_NAMES["endpoint"]
 # The endpoint is what an unpinned hook is matched by, so it is compared only for pinned ones.
@@ -111,11 +111,11 @@ def _changes(hook: Hook, webhook: LiveWebhook) -> list[Change]:
     if hook.adopt_id is not None and webhook.endpoint != hook.endpoint:
         changes.append(Change(ENDPOINT, hook.endpoint, webhook.endpoint))
     for name in COMPARED:
-        wanted, have = _normal(getattr(hook, PYTHON_NAMES[name])), webhook.fields[name]
+        wanted, have = _normal(hook.fields.get(name)), webhook.fields[name]
         if wanted != have:
             changes.append(Change(name, wanted, have))
     for secret in SECRETS:
-        wanted_set, have_set = bool(getattr(hook, f"{PYTHON_NAMES[secret]}_secret")), secret in webhook.secrets_set
+        wanted_set, have_set = secret in hook.secrets, secret in webhook.secrets_set
         if wanted_set != have_set:
             changes.append(Change(f"{secret} (set or not)", wanted_set, have_set))
     return changes

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, create_model
 
 from ..errors import WebhooksError
-from .spec import API_NAMES, SECRET_FIELDS, WebhookSpec, find_problems
+from .spec import API_NAMES, FLAG_FIELDS, SECRET_FIELDS, WebhookSpec, find_problems
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 NAME_RULE = "lowercase letters, digits and dashes, starting with a letter or digit"
@@ -38,23 +38,27 @@ NAME_RULE = "lowercase letters, digits and dashes, starting with a letter or dig
 CATALOG_NAMES = {API_NAMES[f]: f"{f}_secret" if f in SECRET_FIELDS else f for f in WebhookSpec.model_fields}
 
 
-class HookFields(BaseModel):
-    """What a catalog entry, or a defaults block, may say about a hook."""
+def _catalog_fields() -> dict[str, Any]:
+    """What a catalog says of a hook, from the spec: each webhook field by its Python name
+    (`<name>_secret` for a secret: the stack-config key that holds it), and `adopt_id`."""
+    fields: dict[str, Any] = {}
+    for name in WebhookSpec.model_fields:
+        if name in SECRET_FIELDS:
+            fields[f"{name}_secret"] = (
+                StrictStr | None,
+                Field(default=None, description=f"stack-config key of {name}"),
+            )
+        else:  # the spec's own rules judge the values, with its messages; here, the types only
+            fields[name] = (StrictBool | None if name in FLAG_FIELDS else StrictStr | None, None)
+    fields["adopt_id"] = (StrictStr | int | None, None)
+    return fields
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    endpoint: StrictStr | None = None
-    auth_type: StrictStr | None = None
-    is_alert_hook: StrictBool | None = None
-    user_name: StrictStr | None = None
-    password_secret: StrictStr | None = Field(default=None, description="stack-config key of the password")
-    token_secret: StrictStr | None = Field(default=None, description="stack-config key of the token")
-    adopt_id: StrictStr | int | None = None
-
-
-class Entry(HookFields):
-    name: StrictStr
-    team: StrictStr | None = None
+_STRICT = ConfigDict(extra="forbid", hide_input_in_errors=True)
+HookFields = create_model("HookFields", __config__=_STRICT, **_catalog_fields())
+"""What a catalog entry, or a defaults block, may say about a hook."""
+Entry = create_model("Entry", __base__=HookFields, name=(StrictStr, ...), team=(StrictStr | None, None))
+"""A catalog entry: a hook's fields, its name and its team."""
 
 
 @dataclass(frozen=True)
@@ -63,13 +67,11 @@ class Hook:
 
     team: str
     name: str
-    endpoint: str
-    auth_type: str
-    is_alert_hook: bool
-    user_name: str | None
-    password_secret: str | None
-    token_secret: str | None
-    adopt_id: str | None
+    fields: Mapping[str, Any]
+    """Every webhook field but the secrets, by API name, as the spec takes them (flags explicit)."""
+    secrets: Mapping[str, str]
+    """The API name of each secret the hook has, and the stack-config key that holds it."""
+    adopt_id: str | None = None
 
     @property
     def key(self) -> str:
@@ -81,8 +83,12 @@ class Hook:
         """The part of the Pulumi resource name after the fleet's name."""
         return f"{self.team}-{self.name}"
 
+    @property
+    def endpoint(self) -> str:
+        return str(self.fields[API_NAMES["endpoint"]])
+
     def secret_keys(self) -> list[str]:
-        return [k for k in (self.password_secret, self.token_secret) if k]
+        return list(self.secrets.values())
 
 
 class CatalogError(WebhooksError, ValueError):
@@ -244,37 +250,36 @@ def _validate(model: type[BaseModel], raw: Any, where: str, problems: list[str])
 def _hook(where: str, defaults: Mapping[str, Any], raw: Any, problems: list[str]) -> Hook | None:
     merged = {**defaults, **raw} if isinstance(raw, Mapping) else raw
     entry = _validate(Entry, merged, where, problems)
-    if not isinstance(entry, Entry):
+    if entry is None:
         return None
+    values = entry.model_dump()
     ok = True
-    if not entry.team or not NAME.match(entry.team):
+    if not values["team"] or not NAME.match(values["team"]):
         problems.append(f"{where}: team: give each hook a team: {NAME_RULE}")
         ok = False
-    if not NAME.match(entry.name):
-        problems.append(f"{where}: name: '{entry.name}' is not a valid name: {NAME_RULE}")
+    if not NAME.match(values["name"]):
+        problems.append(f"{where}: name: '{values['name']}' is not a valid name: {NAME_RULE}")
         ok = False
-    # The webhook rules themselves, with referenced secrets standing in as present.
-    props = {API_NAMES[f]: getattr(entry, f) for f in WebhookSpec.model_fields if f not in SECRET_FIELDS}
-    props[API_NAMES["is_alert_hook"]] = bool(entry.is_alert_hook)
-    for secret in SECRET_FIELDS:
-        # A secret given in the wrong place still counts as given: it is reported once, above.
-        given = getattr(entry, f"{secret}_secret") or secret in merged
-        props[API_NAMES[secret]] = "<secret>" if given else None
-    for problem in find_problems({k: v for k, v in props.items() if v is not None}):
+    fields = {
+        API_NAMES[f]: bool(values[f]) if f in FLAG_FIELDS else values[f]
+        for f in WebhookSpec.model_fields
+        if f not in SECRET_FIELDS
+    }
+    secrets = {API_NAMES[f]: values[f"{f}_secret"] for f in SECRET_FIELDS if values[f"{f}_secret"]}
+    # The webhook rules themselves, with referenced secrets standing in as present. A secret given
+    # in the wrong place still counts as given: it is reported once, above.
+    stand_ins = {API_NAMES[f]: "<secret>" for f in SECRET_FIELDS if API_NAMES[f] in secrets or f in merged}
+    for problem in find_problems({k: v for k, v in fields.items() if v is not None} | stand_ins):
         field = CATALOG_NAMES.get(problem.property, problem.property)
         problems.append(f"{where}: {field}: {problem.reason}")
         ok = False
     if not ok:
         return None
-    assert entry.team and entry.endpoint and entry.auth_type
+    adopt_id = values["adopt_id"]
     return Hook(
-        team=entry.team,
-        name=entry.name,
-        endpoint=entry.endpoint,
-        auth_type=entry.auth_type,
-        is_alert_hook=bool(entry.is_alert_hook),
-        user_name=entry.user_name,
-        password_secret=entry.password_secret,
-        token_secret=entry.token_secret,
-        adopt_id=str(entry.adopt_id) if entry.adopt_id is not None else None,
+        team=values["team"],
+        name=values["name"],
+        fields={k: v for k, v in fields.items() if v is not None},
+        secrets=secrets,
+        adopt_id=None if adopt_id is None else str(adopt_id),
     )

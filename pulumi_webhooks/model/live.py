@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .spec import API_NAMES, MASK, SECRET_FIELDS, WebhookSpec
+from .spec import API_NAMES, FLAG_FIELDS, MASK, SECRET_FIELDS, WebhookSpec
 
 ID = API_NAMES["webhook_id"]
 """The id's name in state and in this package's own output."""
@@ -21,7 +21,7 @@ ID_KEYS = (ID, "id", "_id", "hookId")
 SECRETS = tuple(API_NAMES[name] for name in SECRET_FIELDS)
 VISIBLE = tuple(API_NAMES[name] for name in WebhookSpec.model_fields if name not in SECRET_FIELDS)
 """The fields a read shows as they are: every field but the secrets."""
-_FLAGS = frozenset(API_NAMES[name] for name, f in WebhookSpec.model_fields.items() if f.annotation is bool)
+_FLAGS = frozenset(API_NAMES[name] for name in FLAG_FIELDS)
 
 
 def id_of(body: Any) -> str | None:

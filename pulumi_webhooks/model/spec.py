@@ -204,6 +204,8 @@ class WebhookSpec(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+FLAG_FIELDS = tuple(name for name, field in WebhookSpec.model_fields.items() if field.annotation is bool)
+"""The true/false fields; absent means false."""
 API_NAMES: dict[str, str] = {name: field.alias or name for name, field in WebhookSpec.model_fields.items()}
 """Python name -> API (and state) name, e.g. `user_name` -> `userName`."""
 API_NAMES["webhook_id"] = "webhookId"

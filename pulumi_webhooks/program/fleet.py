@@ -10,6 +10,7 @@ import pulumi
 
 from ..errors import WebhooksError
 from ..model import catalog
+from ..model.spec import PYTHON_NAMES
 from ..provider.webhook import WebhookProvider
 from ..sdk_internals import exit_as_told
 from .callsite import user_call_site
@@ -83,13 +84,7 @@ class WebhookFleet(pulumi.ComponentResource):
             hook.key: Webhook(
                 f"{name}-{hook.resource_suffix}",
                 opts=child,
-                endpoint=hook.endpoint,
-                auth_type=hook.auth_type,
-                is_alert_hook=hook.is_alert_hook,
-                user_name=hook.user_name,
-                password=config.require_secret(hook.password_secret) if hook.password_secret else None,
-                token=config.require_secret(hook.token_secret) if hook.token_secret else None,
-                adopt_id=hook.adopt_id,
+                **_arguments(hook, config),
                 provider=provider,
             )
             for hook in hooks
@@ -97,6 +92,13 @@ class WebhookFleet(pulumi.ComponentResource):
         self.webhook_ids = _by_key({k: h.webhook_id for k, h in self.hooks.items()})
         self.endpoints = _by_key({k: h.endpoint for k, h in self.hooks.items()})
         self.register_outputs({"webhook_ids": self.webhook_ids, "endpoints": self.endpoints})
+
+
+def _arguments(hook: catalog.Hook, config: pulumi.Config) -> dict[str, Any]:
+    """The hook's `Webhook` keyword arguments: its fields, its secrets from stack config, its adopt_id."""
+    arguments: dict[str, Any] = {PYTHON_NAMES[field]: value for field, value in hook.fields.items()}
+    arguments |= {PYTHON_NAMES[secret]: config.require_secret(key) for secret, key in hook.secrets.items()}
+    return arguments | {"adopt_id": hook.adopt_id}
 
 
 def _by_key(outputs: dict[str, pulumi.Output[str]]) -> pulumi.Output[dict[str, str]]:

@@ -9,7 +9,7 @@ import pulumi
 from pulumi import dynamic
 
 from ..model.endpoint import embeds_credentials
-from ..model.spec import API_NAMES, PYTHON_NAMES, REQUIRED_FIELDS, SECRET_FIELDS, AuthType, WebhookSpec
+from ..model.spec import API_NAMES, FLAG_FIELDS, PYTHON_NAMES, REQUIRED_FIELDS, SECRET_FIELDS, AuthType, WebhookSpec
 from ..provider import WebhookProvider
 from ..sdk_internals import register_at, restore_sdk_pickler
 from . import preflight
@@ -39,8 +39,10 @@ class WebhookArgs:
     """Take over the existing webhook with this id instead of creating one (see the README)."""
 
 
-# The arguments that the spec's rules judge (adopt_id is the provider's concern).
+ARGUMENTS = tuple(f.name for f in fields(WebhookArgs))
+"""The webhook's own arguments, keyword or WebhookArgs: the spec's fields, then adopt_id."""
 CHECKED_ARGS = tuple(WebhookSpec.model_fields)
+"""The arguments that the spec's rules judge (adopt_id is the provider's concern)."""
 
 
 class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
@@ -102,16 +104,8 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
         adopt_id: pulumi.Input[str] | None = None,
         provider: WebhookProvider | None = None,
     ) -> None:
-        keywords = dict(
-            endpoint=endpoint,
-            auth_type=auth_type,
-            is_alert_hook=is_alert_hook,
-            user_name=user_name,
-            password=password,
-            token=token,
-            adopt_id=adopt_id,
-        )
-        given = {k: v for k, v in keywords.items() if v is not None}
+        passed = dict(locals())  # the parameters: nothing else is defined yet
+        given = {name: passed[name] for name in ARGUMENTS if passed[name] is not None}
         if args is not None:
             if given:
                 raise TypeError(
@@ -123,8 +117,9 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
         if missing:
             raise TypeError(f"Webhook {resource_name!r}: missing required argument(s): {', '.join(missing)}")
 
-        props: dict[str, Any] = {name: given.get(name) for name in keywords}
-        props["is_alert_hook"] = False if props["is_alert_hook"] is None else props["is_alert_hook"]
+        props: dict[str, Any] = {name: given.get(name) for name in ARGUMENTS}
+        for name in FLAG_FIELDS:
+            props[name] = False if props[name] is None else props[name]
         props["auth_type"] = pulumi.Output.from_input(props["auth_type"]).apply(_auth_type_value)
         props["endpoint"] = pulumi.Output.from_input(props["endpoint"]).apply(_secret_if_credentials)
         for name in SECRET_FIELDS:

@@ -427,42 +427,51 @@ def kill_trial(
 
 
 KILLS = ("SIGKILL", "SIGINT", "server")
+KILL_COUNT = 100
 
 
-def test_8_kills_at_random_points_then_the_pipeline_leaves_exactly_the_program(
-    tmp_path: Path, start_api: ApiFactory
-) -> None:
-    """For each kill (the CLI's process group by SIGKILL or SIGINT, or the API server by
-    SIGKILL) and each operation (a create of 100 hooks, an update of all of them): `trials`
-    kills at random points, each followed by the pipeline (recovery step, then `up`), and one
-    followed by a bare `up`. Seeded: the same kill points every run."""
-    count = 100
-    trials = size(1)
+def kill_trials() -> list[tuple[str, str, str, int, int]]:
+    """(path, kill, operation, kill point) of every trial, seeded: the same kill points every run.
+
+    For each kill (the CLI's process group by SIGKILL or SIGINT, or the API server by SIGKILL)
+    and each operation (a create of 100 hooks, an update of all of them): `size(1)` pipeline
+    trials, then one bare trial."""
     rng = random.Random(8)
-    table: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    trials = []
     for kill in KILLS:
         for operation in ("create", "update"):
-            for trial in range(trials + 1):
-                route = "bare" if trial == trials else "pipeline"
-                at = rng.randrange(count)
-                folder = tmp_path / f"{kill}-{operation}-{trial}"
-                result = kill_trial(folder, start_api, kill, operation, at, route == "pipeline", count)
-                table.setdefault((route, kill, operation), []).append({"at": at, **result})
-    for (route, kill, operation), results in table.items():
-        totals = {key: sum(int(r[key]) for r in results) for key in results[0] if key not in ("at", "up_ok")}
-        report(
-            f"8 {route}: {kill} during {operation}",
-            hooks=count,
-            trials=len(results),
-            kill_points=sorted(r["at"] for r in results),
-            up_failed=sum(not r["up_ok"] for r in results),
-            **totals,
-        )
-    for (route, kill, operation), results in table.items():
-        for r in results:
-            where = f"{route}, {kill} during {operation} at {r['at']}"
-            assert (r["duplicates"], r["missing"], r["extra"], r["leaks"]) == (0, 0, 0, 0), f"{where}: {r}"
-            assert r["up_ok"] and r["not_in_state"] == 0, f"{where}: {r}"
-            assert r.get("bare_up_duplicates", 0) == 0, f"{where}: the bare `up` duplicated: {r}"
-            if route == "pipeline":
-                assert r["pending_left"] == 0, f"{where}: the step left pending operations: {r}"
+            for trial in range(size(1) + 1):
+                route = "bare" if trial == size(1) else "pipeline"
+                trials.append((route, kill, operation, trial, rng.randrange(KILL_COUNT)))
+    return trials
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    ("route", "kill", "operation", "trial", "at"),
+    kill_trials(),
+    ids=[f"{route}-{kill}-{operation}-{trial}-at-{at}" for route, kill, operation, trial, at in kill_trials()],
+)
+def test_8_killed_at_a_random_point_then_recovered_leaves_exactly_the_program(
+    tmp_path: Path, start_api: ApiFactory, route: str, kill: str, operation: str, trial: int, at: int
+) -> None:
+    """One trial: a kill once `at` writes reached the API, then the pipeline (recovery step,
+    then `up`) or a bare `up`, and the API must hold exactly the program."""
+    result = kill_trial(tmp_path, start_api, kill, operation, at, route == "pipeline", KILL_COUNT)
+    report(
+        f"8 {route}: {kill} during {operation}",
+        hooks=KILL_COUNT,
+        route=route,
+        kill=kill,
+        operation=operation,
+        at=at,
+        **result,
+    )
+    where = f"{route}, {kill} during {operation} at {at}"
+    assert (result["duplicates"], result["missing"], result["extra"], result["leaks"]) == (0, 0, 0, 0), (
+        f"{where}: {result}"
+    )
+    assert result["up_ok"] and result["not_in_state"] == 0, f"{where}: {result}"
+    assert result.get("bare_up_duplicates", 0) == 0, f"{where}: the bare `up` duplicated: {result}"
+    if route == "pipeline":
+        assert result["pending_left"] == 0, f"{where}: the step left pending operations: {result}"
