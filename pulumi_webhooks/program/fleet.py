@@ -32,7 +32,7 @@ class WebhookFleet(pulumi.ComponentResource):
     Args:
         name: The component's name; each hook is named `<name>-<team>-<hook>`.
         source: A catalog file (`.yaml`, `.yml`, `.json` or `.toml`), or its parsed data
-            (the README's "Fleets" section gives the format).
+            (docs/fleets.md gives the format).
         opts: Pulumi resource options of the component.
         provider: The API connection of every hook (default: `WebhookProvider()`).
         config: Where the catalog's secret keys are read (default: the project's config).

@@ -36,7 +36,7 @@ class WebhookArgs:
     token: pulumi.Input[str] | None = None
     """For `querystring`, `authheader`, `header` and `bearer` only; always secret; at most 4,096 visible ASCII."""
     adopt_id: pulumi.Input[str] | None = None
-    """Take over the existing webhook with this id instead of creating one (see the README)."""
+    """Take over the existing webhook with this id instead of creating one (docs/resource.md, "Adopting")."""
 
 
 ARGUMENTS = tuple(f.name for f in fields(WebhookArgs))
@@ -52,7 +52,7 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
                 auth_type="bearer", token=config.require_secret("hookToken"))
 
     `pulumi preview` checks every webhook of the program before any API call and reports
-    each invalid one at its line (the README's "Validation rules" list every rule).
+    each invalid one at its line (docs/resource.md lists every rule).
 
     Args:
         resource_name: The resource's name in the stack; renaming it replaces the webhook

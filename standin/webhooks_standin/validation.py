@@ -1,7 +1,7 @@
 """The vendor's rules for a webhook body (create and update), written for the server alone.
 
 Messages name fields, never values: a value could be a secret. The endpoint and
-string rules are the README's, implemented here on their own (the standard
+string rules are docs/resource.md's, implemented here on their own (the standard
 library's URL splitter, `ipaddress`, `idna`) so that the provider's plan-time
 check, built on pydantic, has an independent opponent to agree with.
 """

@@ -67,29 +67,6 @@ def webhooks_shown(output: str, operation: str) -> list[str]:
     return sorted(row[2] for row in rows if len(row) > 3 and row[:2] == ["+", WEBHOOK_TYPE] and operation in row[3:])
 
 
-@pytest.fixture(scope="module")
-def dist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sdist and the wheel, built from this repository's files as a release would be, with
-    no warning. Built from a copy (tracked files, and new ones git does not ignore), so the
-    build writes no build/ or egg-info into the repository."""
-    source = tmp_path_factory.mktemp("source")
-    listed = run("git", "ls-files", "--cached", "--others", "--exclude-standard", cwd=REPO, env=os.environ)
-    for name in listed.output.splitlines():
-        if (REPO / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, source / name)
-    dist = tmp_path_factory.mktemp("dist")
-    # PYTHONDONTWRITEBYTECODE makes setuptools say it skips byte-compiling: a notice, not a flaw.
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    built = run(sys.executable, "-m", "build", "--outdir", dist, source, cwd=source, env=env)
-    assert "warning" not in built.output.lower(), built.output
-    assert sorted(p.name for p in dist.iterdir()) == [f"pulumi_webhooks-{__version__}-py3-none-any.whl", SDIST]
-    return dist
-
-
-SDIST = f"pulumi_webhooks-{__version__}.tar.gz"
-
-
 def test_the_wheel_holds_the_package_its_data_license_and_console_script(dist_dir: Path) -> None:
     """What `pip install pulumi-webhooks` gets: the code with py.typed and pulumi-plugin.json,
     the license, PEP 639 metadata, the `pulumi-webhooks` command, and nothing of the repository."""

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from harness.api import PASSWORD, STATIC_TOKEN, USER, Api
+from harness.interrupt import interrupt_up, kill_orphaned_providers, record, start_up, wait_for_hooks
 from harness.project import STACK, Project, Run, new_project, pulumi_command
 from tests.leaks import assert_no_leaks, leaks, project_sources
 from tests.support import ApiFactory
@@ -152,56 +153,6 @@ def test_4_a_slow_api_fails_clearly_within_its_bound(tmp_path: Path, start_api: 
     report("4 latency 2500 ms, timeout 0.5 s", hooks=2, seconds=round(seconds, 1), outcome="clear timeout error")
 
 
-def start_up(project: Project, output: Path) -> subprocess.Popen[bytes]:
-    """`pulumi up` in the background, in a process group of its own, printing to `output`."""
-    with output.open("wb") as sink:
-        return subprocess.Popen(
-            [pulumi_command(), "up", "--yes", "--stack", STACK],
-            cwd=project.dir,
-            env=project.env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def record(project: Project, process: subprocess.Popen[bytes], output: Path) -> Run:
-    """Adds a background run's output to the project's, for the leak scan."""
-    run = Run(("up", "--yes"), process.returncode, output.read_text(errors="replace"))
-    project.runs.append(run)
-    return run
-
-
-def wait_for_hooks(project: Project, count: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
-    while len(project.api.webhooks()) < count and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)
-
-
-def interrupt_up(project: Project, sig: signal.Signals, after_hooks: int) -> None:
-    """Starts `pulumi up` and sends `sig` to its whole process group once enough hooks exist."""
-    output = project.dir / "interrupted-up.log"
-    process = start_up(project, output)
-    wait_for_hooks(project, after_hooks, process)
-    os.killpg(process.pid, sig)
-    process.wait(timeout=120)
-    kill_orphaned_providers(project)
-    record(project, process, output)
-
-
-def kill_orphaned_providers(project: Project) -> None:
-    """Plugins run in process groups of their own: a killed CLI leaves its provider behind,
-    where a killed CI job would take it down too."""
-    marker = f"PULUMI_HOME={project.env['PULUMI_HOME']}".encode()
-    for proc in Path("/proc").iterdir():
-        try:
-            ours = proc.name.isdigit() and b"pulumi.dynamic" in (proc / "cmdline").read_bytes()
-            if ours and marker in (proc / "environ").read_bytes():
-                os.kill(int(proc.name), signal.SIGKILL)
-        except OSError:  # gone meanwhile
-            pass
-
-
 def recover(project: Project) -> str:
     exported = project.pulumi("stack", "export", "--stack", STACK).output
     env = {
@@ -240,7 +191,7 @@ def test_5_an_interrupted_up_recovers_with_no_orphan_and_no_duplicate(
     api = start_api("--latency-ms", "100")
     project = hooks_project(tmp_path, api, count)
     interrupt_up(project, sig, after_hooks=count // 3)
-    delete_torn_sidecars(project)  # a SIGKILL may tear the state's sidecar (README: the manual fix)
+    delete_torn_sidecars(project)  # a SIGKILL may tear the state's sidecar (docs/pipelines.md: the manual fix)
     on_api, in_state = len(api.webhooks()), len(project.webhook_states())
     pending = len(project.export()["deployment"].get("pending_operations") or [])
     if sig == signal.SIGKILL:
@@ -311,7 +262,7 @@ KILL_LATENCY_MS = "20"
 
 
 def recovery_step(project: Project) -> dict[str, Any]:
-    """`pulumi-webhooks recover --stack`, the first step of the README's pipeline."""
+    """`pulumi-webhooks recover --stack`, the first step of the pipeline (docs/pipelines.md)."""
     step = subprocess.run(
         [sys.executable, "-m", "pulumi_webhooks", "recover", "--stack", STACK, "--json"],
         cwd=project.dir,
@@ -399,7 +350,7 @@ def kill_trial(
         )
         final = project.up(check=False)
     else:
-        # What a person does, as the README says: the manual fix for "failed to load checkpoint:
+        # What a person does, as docs/pipelines.md says: the manual fix for "failed to load checkpoint:
         # EOF" (without it even `pulumi cancel` fails), then `pulumi cancel` after a SIGKILL.
         result["torn"] = delete_torn_sidecars(project)
         if kill == "SIGKILL":
