@@ -101,3 +101,16 @@ class StackBusy(WebhooksError):
 
 class CannotRecover(WebhooksError):
     """The stack holds interrupted work this step must not touch."""
+
+
+class PartlyDone(WebhooksError):
+    """Some of one resource's work was done and some failed, each failure a reason.
+
+    `done` is the resource's state counting what was done, for the engine to record (so that the
+    next `up` does only the rest), or None when nothing was and its state stands as it was."""
+
+    def __init__(self, message: str, reasons: list[str], resource_id: str, done: dict[str, object] | None) -> None:
+        super().__init__(message)
+        self.reasons = reasons
+        self.resource_id = resource_id
+        self.done = done

@@ -11,8 +11,8 @@ pinned one; each says since which SDK release the SDK has behaved so:
 - `is_unknown`: a value not known yet reaches a dynamic provider's `check` and `diff` as
   `pulumi.output.Unknown` (since 1.3.0) or as the sentinel string `pulumi.runtime.rpc.UNKNOWN`
   (since 0.14.0).
-- `deserialize_provider`: a serialized provider is the base64 of a dill pickle
-  (`pulumi.dynamic.dynamic.serialize_provider`, since 0.17.25).
+- `deserialize_provider`, `serialize_provider`: a serialized provider is the base64 of a dill
+  pickle, made by `pulumi.dynamic.dynamic.serialize_provider` (since 0.17.25).
 - `restore_sdk_pickler`: `serialize_provider` patches `pickle._Pickler` to sort dicts and never
   undoes it, so each registration wraps the previous one's patch (since 3.33.2).
 - `register_at`: the SDK records a resource's registration stack and source position by calling
@@ -26,10 +26,15 @@ pinned one; each says since which SDK release the SDK has behaved so:
 - `show_failures_with`: the dynamic-provider server (`python -m pulumi.dynamic`, the `__main__`
   module of its process) sends every exception a provider method raises to the engine as its
   module-level `traceback.format_exc()` (since 0.17.25).
+- `report_partial_state`: it does so in its `_abort_with_traceback` wrapper, whose frame holds the
+  call's gRPC `context`, by `context.abort()` inside the `except` block (since 0.17.25); the engine
+  reads an `ErrorResourceInitFailed` in the status details of a failed Create or Update as "made,
+  with these properties, but failed", and records the resource so (the protocol since 1.x).
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import base64
 import contextvars
@@ -44,11 +49,15 @@ from types import ModuleType
 from typing import Any, Protocol
 
 import dill
+import grpc
 import pulumi.runtime.resource as _sdk_resource
+from google.protobuf import any_pb2
+from google.rpc import status_pb2
 from pulumi.dynamic.dynamic import PROVIDER_KEY as _PROVIDER_KEY
+from pulumi.dynamic.dynamic import serialize_provider as _sdk_serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import source_pb2
+from pulumi.runtime.proto import provider_pb2, source_pb2
 from pulumi.runtime.settings import get_monitor
 
 PROVIDER_KEY: str = _PROVIDER_KEY
@@ -68,6 +77,12 @@ def is_unknown(value: Any) -> bool:
 def deserialize_provider(serialized: str) -> object:
     """The provider object a `__provider` value holds; raises whatever dill raises if it cannot."""
     return dill.loads(base64.b64decode(serialized))
+
+
+def serialize_provider(provider: object) -> str:
+    """The `__provider` value the SDK writes for `provider` (for state made outside a program)."""
+    with restore_sdk_pickler():
+        return str(_sdk_serialize_provider(provider))
 
 
 @contextmanager
@@ -165,6 +180,44 @@ def _exit_after_user_message() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(EXIT_AFTER_USER_MESSAGE)
+
+
+def report_partial_state(resource_id: str, properties: dict[str, Any], reasons: list[str], message: str) -> bool:
+    """Makes the failure the dynamic-provider server is sending carry what was done: the
+    resource's id and its properties now, for the engine to record with `reasons` as its init
+    errors. Call it while the server formats the failure (from `show_failures_with`'s view);
+    False when not called from there, and the failure is then a plain one."""
+    context = _server_call_context()
+    if context is None:
+        return False
+    loop = asyncio.new_event_loop()  # as the server serializes a result
+    try:
+        struct = loop.run_until_complete(rpc.serialize_properties(properties, {}))
+    finally:
+        loop.close()
+    failed = provider_pb2.ErrorResourceInitFailed(id=resource_id, properties=struct, reasons=reasons)
+    code = grpc.StatusCode.UNKNOWN  # the code the server aborts with
+    details = any_pb2.Any()
+    details.Pack(failed)
+    status = status_pb2.Status(code=code.value[0], message=message, details=[details])
+    context.set_trailing_metadata((("grpc-status-details-bin", status.SerializeToString()),))
+    return True
+
+
+def _server_call_context() -> Any:
+    """The gRPC context of the call the dynamic-provider server is failing, from its wrapper's frame."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "wrapper" and code.co_filename == _server_file() and "context" in frame.f_locals:
+            return frame.f_locals["context"]
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def _server_file() -> str | None:
+    server = provider_server()
+    return getattr(server, "__file__", None) if server is not None else None
 
 
 def provider_server() -> ModuleType | None:

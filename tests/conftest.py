@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.api import CREDENTIAL_ARGS, Api
+from tests.provider_server import Engine
 from tests.support import ApiFactory
 from webhooks_standin.testing import ServerProcess
 
@@ -39,3 +40,13 @@ def start_api(tmp_path: Path) -> Iterator[ApiFactory]:
 @pytest.fixture
 def api(start_api: ApiFactory) -> Api:
     return start_api()
+
+
+@pytest.fixture
+def engines() -> Iterator[list[Engine]]:
+    """Every dynamic-provider server a test starts (tests/provider_server.py), killed when it ends."""
+    started: list[Engine] = []
+    yield started
+    for engine in started:
+        engine.process.kill()
+        engine.process.wait(timeout=10)

@@ -22,6 +22,12 @@ def settings(
     return client_settings(config.get, environ or {}, connection)
 
 
+def test_concurrency_is_sixteen_unless_set() -> None:
+    assert settings({**URL, "webhooks:apiToken": "t"}).max_concurrent_requests == 16
+    chosen = settings({**URL, "webhooks:apiToken": "t"}, {"WEBHOOKS_MAX_CONCURRENT_REQUESTS": "4"})
+    assert chosen.max_concurrent_requests == 4
+
+
 @pytest.mark.parametrize(
     ("config", "environ", "fragments"),
     [
@@ -48,6 +54,16 @@ def settings(
             {**URL, "webhooks:apiToken": "t"},
             {"WEBHOOKS_MAX_REQUESTS_PER_SECOND": "-1"},
             ["WEBHOOKS_MAX_REQUESTS_PER_SECOND"],
+        ),
+        (
+            {**URL, "webhooks:apiToken": "t", "webhooks:maxConcurrentRequests": "2.5"},
+            {},
+            ["webhooks:maxConcurrentRequests (or WEBHOOKS_MAX_CONCURRENT_REQUESTS)", "whole number from 1 to 256"],
+        ),
+        (
+            {**URL, "webhooks:apiToken": "t", "webhooks:maxConcurrentRequests": "1000"},
+            {},
+            ["webhooks:maxConcurrentRequests", "whole number from 1 to 256"],
         ),
     ],
 )

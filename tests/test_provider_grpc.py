@@ -8,20 +8,18 @@ serialized `WebhookProvider`, against a real local API server.
 from __future__ import annotations
 
 import base64
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import struct_pb2
 from pulumi.dynamic.dynamic import serialize_provider
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
 
 from harness.api import PASSWORD, STATIC_TOKEN, USER, Api
 from pulumi_webhooks import WebhookProvider
+from tests.provider_server import Engine, plain, start_engine, struct
 from tests.support import ApiFactory
 
 URN = "urn:pulumi:dev::proj::pulumi-python:dynamic/webhooks:Webhook::hook"
@@ -31,87 +29,9 @@ HOOK_PASSWORD = "hook-Passw0rd-grpc-secret"
 PROVIDER = serialize_provider(WebhookProvider())
 
 
-def struct(values: dict[str, Any]) -> struct_pb2.Struct:
-    out = struct_pb2.Struct()
-    out.update({k: v for k, v in values.items() if v is not None})
-    return out
-
-
-def plain(value: struct_pb2.Struct) -> dict[str, Any]:
-    from google.protobuf.json_format import MessageToDict
-
-    return MessageToDict(value)
-
-
-class Engine:
-    """Plays the engine's side of the provider protocol."""
-
-    def __init__(self, stub: provider_pb2_grpc.ResourceProviderStub, process: subprocess.Popen[bytes]) -> None:
-        self.stub = stub
-        self.process = process
-
-    def configure(self, config: dict[str, str]) -> None:
-        self.stub.Configure(provider_pb2.ConfigureRequest(args=struct(config), acceptSecrets=True))
-
-    def check(self, news: dict[str, Any], olds: dict[str, Any] | None = None) -> provider_pb2.CheckResponse:
-        return self.stub.Check(
-            provider_pb2.CheckRequest(urn=URN, olds=struct(olds or {}), news=struct({**news, "__provider": PROVIDER}))
-        )
-
-    def create(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        response = self.stub.Create(
-            provider_pb2.CreateRequest(urn=URN, properties=struct({**inputs, "__provider": PROVIDER}))
-        )
-        return response.id, plain(response.properties)
-
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> provider_pb2.DiffResponse:
-        return self.stub.Diff(
-            provider_pb2.DiffRequest(id=id_, urn=URN, olds=struct(olds), news=struct({**news, "__provider": PROVIDER}))
-        )
-
-    def read(self, id_: str, state: dict[str, Any]) -> provider_pb2.ReadResponse:
-        return self.stub.Read(provider_pb2.ReadRequest(id=id_, urn=URN, properties=struct(state)))
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
-        response = self.stub.Update(
-            provider_pb2.UpdateRequest(
-                id=id_, urn=URN, olds=struct(olds), news=struct({**news, "__provider": PROVIDER})
-            )
-        )
-        return plain(response.properties)
-
-    def delete(self, id_: str, state: dict[str, Any]) -> None:
-        self.stub.Delete(provider_pb2.DeleteRequest(id=id_, urn=URN, properties=struct(state)))
-
-
-def start_engine(env: dict[str, str] | None = None) -> Engine:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOKS_")}
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.dynamic"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env={**clean, **(env or {})},
-    )
-    assert process.stdout is not None
-    port = int(process.stdout.readline().strip())
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    grpc.channel_ready_future(channel).result(timeout=20)
-    return Engine(provider_pb2_grpc.ResourceProviderStub(channel), process)
-
-
-@pytest.fixture
-def engines() -> Iterator[list[Engine]]:
-    started: list[Engine] = []
-    yield started
-    for engine in started:
-        engine.process.kill()
-        engine.process.wait(timeout=10)
-
-
 @pytest.fixture
 def engine(api: Api, engines: list[Engine]) -> Engine:
-    engine = start_engine()
+    engine = start_engine(PROVIDER, URN)
     engines.append(engine)
     engine.configure({"webhooks:apiUrl": api.url, "webhooks:apiUserName": USER, "webhooks:apiPassword": PASSWORD})
     return engine
@@ -225,7 +145,7 @@ def test_create_read_and_delete_under_another_id_name(
     start_api: ApiFactory, engines: list[Engine], id_field: str
 ) -> None:
     api = start_api("--id-field", id_field)
-    engine = start_engine()
+    engine = start_engine(PROVIDER, URN)
     engines.append(engine)
     engine.configure({"webhooks:apiUrl": api.url, "webhooks:apiUserName": USER, "webhooks:apiPassword": PASSWORD})
     id_, outs = engine.create(BEARER)
@@ -249,7 +169,7 @@ def test_update_of_a_webhook_deleted_out_of_band_says_to_refresh(engine: Engine,
 
 
 def test_missing_config_names_the_key_and_the_variable(engines: list[Engine]) -> None:
-    engine = start_engine()
+    engine = start_engine(PROVIDER, URN)
     engines.append(engine)
     engine.configure({})
     with pytest.raises(grpc.RpcError) as raised:
@@ -259,7 +179,7 @@ def test_missing_config_names_the_key_and_the_variable(engines: list[Engine]) ->
 
 
 def test_environment_variables_are_the_fallback(api: Api, engines: list[Engine]) -> None:
-    engine = start_engine({"WEBHOOKS_API_URL": api.url, "WEBHOOKS_API_TOKEN": STATIC_TOKEN})
+    engine = start_engine(PROVIDER, URN, {"WEBHOOKS_API_URL": api.url, "WEBHOOKS_API_TOKEN": STATIC_TOKEN})
     engines.append(engine)
     engine.configure({})
     id_, _ = engine.create(BEARER)
@@ -268,7 +188,7 @@ def test_environment_variables_are_the_fallback(api: Api, engines: list[Engine])
 
 
 def test_wrong_api_credentials_fail_clearly_and_create_nothing(api: Api, engines: list[Engine]) -> None:
-    engine = start_engine()
+    engine = start_engine(PROVIDER, URN)
     engines.append(engine)
     engine.configure(
         {"webhooks:apiUrl": api.url, "webhooks:apiUserName": USER, "webhooks:apiPassword": "wrong-Passw0rd"}
@@ -284,7 +204,7 @@ def test_wrong_api_credentials_fail_clearly_and_create_nothing(api: Api, engines
 
 def test_named_connections_reach_separate_accounts(start_api: ApiFactory, engines: list[Engine]) -> None:
     api = start_api()
-    engine = start_engine()
+    engine = start_engine(PROVIDER, URN)
     engines.append(engine)
     engine.configure(
         {

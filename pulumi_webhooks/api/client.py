@@ -13,6 +13,7 @@ from .. import errors
 from ..model.live import LiveWebhook, id_of
 from ..model.spec import WebhookSpec
 from .creates import Creator, OutcomeUnknown
+from .fanout import FanOut
 from .settings import ClientSettings
 from .transport import NOT_FOUND_HINT, ResponseHook, Transport
 
@@ -24,6 +25,8 @@ class WebhooksClient:
         self.settings = settings
         self._transport = Transport(settings, on_response)
         self._creator = Creator(self.list, settings.create_look_alikes)
+        self.fan_out = FanOut(settings.max_concurrent_requests)
+        """Many calls at once, at most `max_concurrent_requests` for this account."""
 
     def create(self, spec: WebhookSpec) -> str:
         """Create the webhook and return its id; never leaves a duplicate behind."""
@@ -40,6 +43,23 @@ class WebhooksClient:
             return id_of(self._transport.payload("POST", "/webhooks", response, secrets))
 
         return self._creator.create(body, post)
+
+    def adopt(self, webhook_id: str, spec: WebhookSpec) -> str:
+        """Takes an existing webhook under management: no create, one update to `spec`'s values.
+
+        The update is needed even when the visible fields match: the API never
+        shows secrets, so only writing them makes the API hold what the program says.
+        """
+        if self.get(webhook_id) is None:
+            raise errors.NotFound(
+                "GET",
+                _webhook_path(webhook_id),
+                404,
+                f"there is no webhook {webhook_id} to adopt",
+                "Fix or remove adopt_id (list the account's webhooks with `pulumi-webhooks list`)",
+            )
+        self.update(webhook_id, spec)
+        return webhook_id
 
     def get(self, webhook_id: str) -> LiveWebhook | None:
         """The webhook as the API reads it, or None when it is gone."""

@@ -56,6 +56,7 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
     password_setting = setting("apiPassword", "API_PASSWORD", connection)
     timeout_setting = setting("timeoutSeconds", "TIMEOUT_SECONDS", connection)
     rate_setting = setting("maxRequestsPerSecond", "MAX_REQUESTS_PER_SECOND", connection)
+    concurrency_setting = setting("maxConcurrentRequests", "MAX_CONCURRENT_REQUESTS", connection)
     look_alikes_setting = setting("createLookAlikes", "CREATE_LOOK_ALIKES", connection)
 
     def from_config(s: Setting) -> str | None:
@@ -114,6 +115,9 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
 
     timeout = _number(lookup(timeout_setting), timeout_setting, "a number of seconds between 0 and 600", 600) or 30.0
     rate = _number(lookup(rate_setting), rate_setting, "a number of requests per second between 0 and 10000", 10000)
+    concurrency = _number(lookup(concurrency_setting), concurrency_setting, "a whole number from 1 to 256", 256)
+    if concurrency is not None and not concurrency.is_integer():
+        raise ConfigError(f"{concurrency_setting} must be a whole number from 1 to 256")
 
     create_look_alikes = _flag(lookup(look_alikes_setting), look_alikes_setting)
 
@@ -124,6 +128,7 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
         password=None if token else password,
         read_timeout=timeout,
         max_requests_per_second=rate,
+        max_concurrent_requests=int(concurrency or ClientSettings.max_concurrent_requests),
         credential_hint=hint,
         create_look_alikes=create_look_alikes,
     )

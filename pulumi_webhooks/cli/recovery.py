@@ -29,7 +29,7 @@ from typing import Any
 from ..api.client import WebhooksClient
 from ..api.config import client_settings
 from ..errors import CannotRecover, StackBusy
-from . import repair
+from . import migrate, repair
 from .locks import locks_of, stale
 from .stack import Stack
 
@@ -42,6 +42,7 @@ class Report:
     locks_cleared: list[str] = field(default_factory=list)
     sidecars_deleted: list[str] = field(default_factory=list)
     recovery: repair.Recovery = field(default_factory=repair.Recovery)
+    migration: migrate.Migration = field(default_factory=migrate.Migration)
     other_pending: int = 0
     lock_check: bool = True
 
@@ -49,7 +50,9 @@ class Report:
     def changed(self) -> bool:
         r = self.recovery
         cleaned = self.locks_cleared or self.sidecars_deleted
-        return bool(cleaned or r.imported or r.never_created or r.ambiguous or r.already_in_state)
+        return bool(
+            cleaned or r.imported or r.never_created or r.ambiguous or r.already_in_state or self.migration.fleets
+        )
 
     def lines(self) -> list[str]:
         said = [f"stack {self.stack}: deleted the lock of {lock}: that process is gone" for lock in self.locks_cleared]
@@ -60,6 +63,8 @@ class Report:
         r = self.recovery
         if r.imported or r.never_created or r.ambiguous or r.already_in_state:
             said.append(f"stack {self.stack}: " + r.summary())
+        if self.migration.fleets:
+            said.append(f"stack {self.stack}: " + self.migration.summary())
         if self.other_pending:
             said.append(
                 f"stack {self.stack}: {self.other_pending} interrupted update(s) or delete(s) are left for "
@@ -85,6 +90,7 @@ class Report:
             "ambiguous": self.recovery.ambiguous,
             "alreadyInState": self.recovery.already_in_state,
             "otherPending": self.other_pending,
+            "fleetsMigrated": self.migration.fleets,
             "lockChecked": self.lock_check,
         }
 
@@ -104,29 +110,44 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None) -> R
 
     export = json.loads(stack.pulumi("stack", "export"))
     pending = export.get("deployment", {}).get("pending_operations") or []
-    creates = [op for op in pending if op.get("type") == "creating"]
-    others = [op["resource"]["urn"] for op in creates if not repair.is_webhook(op.get("resource", {}))]
-    report.other_pending = len(pending) - len(creates)
+    ours = [op for op in pending if _resolved_here(op)]
+    others = [
+        op["resource"]["urn"]
+        for op in pending
+        if op.get("type") == "creating"
+        and not repair.is_webhook(op["resource"])
+        and not repair.is_fleet(op["resource"])
+    ]
+    report.other_pending = len(pending) - len(ours)
     if others:
         raise CannotRecover(
             f"stack {stack.name} has interrupted creates of other resources ({', '.join(others)}), which "
             "`pulumi stack import` would drop: this step resolves webhooks only. Resolve those first "
             "(`pulumi refresh --import-pending-creates`, or by hand), then run it again"
         )
-    if not creates:
-        return report
-
-    setting = stack.config()
     repaired = export
-    for connection in sorted({repair.resource_connection(op["resource"]) for op in creates}, key=str):
-        client = WebhooksClient(client_settings(setting, os.environ, connection))
-        repaired, found = repair.repair(repaired, client.list(), connection)
-        report.recovery.merge(found)
+    if ours:
+        setting = stack.config()
+        for connection in sorted({repair.resource_connection(op["resource"]) for op in ours}, key=str):
+            client = WebhooksClient(client_settings(setting, os.environ, connection))
+            repaired, found = repair.repair(repaired, client.list(), connection)
+            report.recovery.merge(found)
+    repaired, report.migration = migrate.migrate(repaired)
+    if not ours and not report.migration.fleets:
+        return report
     # The step holds no lock: import only over the state it read.
     if _manifest(json.loads(stack.pulumi("stack", "export"))) != _manifest(export):
         raise StackBusy(f"stack {stack.name} changed while this step ran: another run is going; run the step again")
     stack.pulumi("stack", "import", stdin=json.dumps(repaired))
     return report
+
+
+def _resolved_here(operation: dict[str, Any]) -> bool:
+    """A webhook's pending create, or a fleet's pending create or update: what may have made webhooks."""
+    resource, kind = operation.get("resource", {}), operation.get("type")
+    return (kind == "creating" and repair.is_webhook(resource)) or (
+        kind in ("creating", "updating") and repair.is_fleet(resource)
+    )
 
 
 def _manifest(export: dict[str, Any]) -> Any:

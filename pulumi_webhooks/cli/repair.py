@@ -6,7 +6,9 @@ API, orphaned, and the next `up` would create them again. `repair` matches
 each pending webhook create to a live webhook that no resource in state owns
 and turns it into a resource of the stack with that id; the pending creates
 that match nothing never reached the API and are dropped, so the next `up`
-creates them once.
+creates them once. A fleet's pending create or update is resolved hook by hook
+the same way: the hooks it had made join the fleet's state, the rest are left
+for the next `up`.
 
     pulumi cancel --yes      # a killed run leaves its lock behind (file backends)
     pulumi stack export | python -m pulumi_webhooks recover | pulumi stack import
@@ -24,29 +26,33 @@ them.)
 from __future__ import annotations
 
 import copy
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..model import spec
 from ..model.live import ID, LiveWebhook
-from ..provider.webhook import connection_of
+from ..provider.connection import connection_of
+from ..provider.fleet import ADOPT_KEY, HOOKS, SECRET_MAP, WEBHOOK_IDS
 from ..sdk_internals import PROVIDER_KEY
 
 WEBHOOK_TYPE_SUFFIX = "webhooks:Webhook"
+FLEET_TYPE_SUFFIX = "webhooks:WebhookFleet"
 
 
 @dataclass
 class Recovery:
-    imported: dict[str, str] = field(default_factory=dict)  # URN -> webhook id
+    imported: dict[str, str] = field(default_factory=dict)  # URN (a fleet's: URN[team/name]) -> webhook id
     never_created: list[str] = field(default_factory=list)
     ambiguous: dict[str, list[str]] = field(default_factory=dict)  # URN -> the look-alike ids
     already_in_state: list[str] = field(default_factory=list)  # created since, by a bare `up`
 
     def summary(self) -> str:
-        taken = ", ".join(f"{_name(urn)}={webhook_id}" for urn, webhook_id in self.imported.items())
+        taken = ", ".join(_listed(self.imported))
         said = (
             f"{len(self.imported)} interrupted create(s) had reached the API and are now in state"
-            f"{f' ({taken})' if taken else ''}; {len(self.never_created)} had not and were dropped, "
-            "for the next `pulumi up` to create"
+            f"{f' ({taken})' if taken else ''}; {len(self.never_created)} had not and are left for the next "
+            "`pulumi up` to create"
         )
         for urn, ids in self.ambiguous.items():
             said += (
@@ -68,54 +74,130 @@ def _name(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
 
 
+def _listed(imported: dict[str, str]) -> list[str]:
+    """`name=id` for each webhook taken; a fleet's as `fleet: N hooks`, since it may hold thousands."""
+    fleets: dict[str, int] = {}
+    listed = []
+    for urn, webhook_id in imported.items():
+        if urn.endswith("]") and "[" in urn:
+            fleet = _name(urn.rsplit("[", 1)[0])
+            fleets[fleet] = fleets.get(fleet, 0) + 1
+        else:
+            listed.append(f"{_name(urn)}={webhook_id}")
+    return listed + [f"{fleet}: {count} of its hooks" for fleet, count in fleets.items()]
+
+
 def repair(
     export: dict[str, Any], live: list[LiveWebhook], connection: str | None = None
 ) -> tuple[dict[str, Any], Recovery]:
-    """A copy of a `pulumi stack export` with the pending webhook creates of `connection`
-    (whose account `live` lists) resolved; other connections' are left for their own run."""
+    """A copy of a `pulumi stack export` with the interrupted work of `connection` (whose account
+    `live` lists) resolved: pending webhook creates, and the hooks a fleet's pending create or
+    update had made. Other connections' are left for their own run."""
     repaired = copy.deepcopy(export)
     deployment = repaired.get("deployment", repaired)
     resources = deployment.setdefault("resources", [])
 
     def ours(resource: dict[str, Any]) -> bool:
-        return is_webhook(resource) and resource_connection(resource) == connection
+        return (is_webhook(resource) or is_fleet(resource)) and resource_connection(resource) == connection
 
-    owned = {str(r.get("id")) for r in resources if ours(r) and r.get("id")}
-    in_state = {r.get("urn") for r in resources}
-    free = [w for w in live if w.id not in owned]
+    by_urn = {r.get("urn"): r for r in resources}
+    owned = {webhook_id for r in resources if ours(r) for webhook_id in _ids_of(r)}
     recovery = Recovery()
+    taker = _Taker([w for w in live if w.id not in owned], recovery)
     remaining = []
     for operation in deployment.get("pending_operations") or []:
-        resource = operation.get("resource", {})
-        if operation.get("type") != "creating" or not ours(resource):
-            remaining.append(operation)
-            continue
-        if resource.get("urn") in in_state:
-            # The engine keeps a pending create after a bare `up` made (or adopted) the webhook.
-            recovery.already_in_state.append(resource["urn"])
-            continue
-        inputs = resource.get("inputs") or {}
-        matches = [w for w in free if w.looks_like(_plain(inputs))]
-        if not matches:
-            recovery.never_created.append(resource["urn"])
-            continue
-        if len(matches) > 1:
-            # Which one this create made cannot be told: never guess, since the other may be
-            # someone else's. The create is dropped; the next `up`'s guard names them all.
-            recovery.ambiguous[resource["urn"]] = [w.id for w in matches]
-            continue
-        [match] = matches
-        free.remove(match)
-        webhook_id = match.id
-        recovery.imported[resource["urn"]] = webhook_id
-        # The create that committed sent exactly these inputs: they are its outputs too.
-        resources.append({**resource, "id": webhook_id, "outputs": {**inputs, ID: webhook_id}})
+        resource, kind = operation.get("resource", {}), operation.get("type")
+        urn = resource.get("urn")
+        if not ours(resource) or kind not in ("creating", "updating") or (is_webhook(resource) and kind != "creating"):
+            remaining.append(operation)  # an update or delete of a webhook is safe to run again
+        elif urn in by_urn and kind == "creating":
+            # The engine keeps a pending create after a bare `up` made (or adopted) the resource.
+            recovery.already_in_state.append(urn)
+        elif is_webhook(resource):
+            inputs = resource.get("inputs") or {}
+            webhook_id = taker.take(urn, _plain(inputs))
+            if webhook_id is not None:
+                # The create that committed sent exactly these inputs: they are its outputs too.
+                resources.append({**resource, "id": webhook_id, "outputs": {**inputs, ID: webhook_id}})
+        else:
+            fleet = by_urn.get(urn)
+            if fleet is None:  # a fleet's first create: the fleet joins the stack with the hooks it made
+                fleet = {**resource, "id": uuid.uuid4().hex, "outputs": _empty_fleet(resource.get("inputs") or {})}
+                resources.append(fleet)
+            _take_fleet_hooks(taker, fleet, resource.get("inputs") or {})
     deployment["pending_operations"] = remaining
     return repaired, recovery
 
 
+class _Taker:
+    """Gives each interrupted create the one free webhook that looks like it, or nothing."""
+
+    def __init__(self, free: list[LiveWebhook], recovery: Recovery) -> None:
+        self.free = free
+        self.recovery = recovery
+
+    def take(self, what: str, body: dict[str, Any]) -> str | None:
+        matches = [w for w in self.free if w.looks_like(body)]
+        if not matches:
+            self.recovery.never_created.append(what)
+            return None
+        if len(matches) > 1:
+            # Which one this create made cannot be told: never guess, since the other may be
+            # someone else's. The create is dropped; the next `up`'s guard names them all.
+            self.recovery.ambiguous[what] = [w.id for w in matches]
+            return None
+        [match] = matches
+        self.free.remove(match)
+        self.recovery.imported[what] = match.id
+        return match.id
+
+
+def _take_fleet_hooks(taker: _Taker, fleet: dict[str, Any], inputs: dict[str, Any]) -> None:
+    """Adds to the fleet's outputs each hook of its pending operation that it does not hold yet
+    and that the API has; the next `up` makes the rest. An adopted hook is left for `up` to
+    adopt again: whether its update went through cannot be told."""
+    outputs = fleet.setdefault("outputs", {})
+    held = outputs.setdefault(HOOKS, {})
+    for key, hook in sorted((inputs.get(HOOKS) or {}).items()):
+        if key in held or hook.get(ADOPT_KEY):
+            continue
+        fields = {name: value for name, value in hook.items() if name != ADOPT_KEY}
+        webhook_id = taker.take(f"{fleet['urn']}[{key}]", {**fields, **_secrets_set(fields)})
+        if webhook_id is not None:
+            held[key] = {ID: webhook_id, **fields}
+            outputs.setdefault(WEBHOOK_IDS, {})[key] = webhook_id
+
+
+def _empty_fleet(inputs: dict[str, Any]) -> dict[str, Any]:
+    # The secrets the pending create sent, encrypted as they are: they hold the taken hooks' too.
+    return {
+        HOOKS: {},
+        SECRET_MAP: inputs.get(SECRET_MAP) or {},
+        WEBHOOK_IDS: {},
+        PROVIDER_KEY: inputs.get(PROVIDER_KEY),
+    }
+
+
+def _secrets_set(fields: dict[str, Any]) -> dict[str, bool]:
+    """Which secrets a valid hook has: exactly the ones its auth type takes (state holds them encrypted)."""
+    takes = spec.CREDENTIALS_BY_AUTH_TYPE.get(spec.AuthType(fields["authType"]), frozenset())
+    return {spec.API_NAMES[name]: True for name in spec.SECRET_FIELDS if name in takes}
+
+
+def _ids_of(resource: dict[str, Any]) -> set[str]:
+    """The webhooks a resource of state holds: a webhook's id, or a fleet's hooks' ids."""
+    if is_fleet(resource):
+        hooks = (resource.get("outputs") or {}).get(HOOKS) or {}
+        return {str(hook[ID]) for hook in hooks.values() if hook.get(ID)}
+    return {str(resource["id"])} if resource.get("id") else set()
+
+
 def is_webhook(resource: dict[str, Any]) -> bool:
     return str(resource.get("type", "")).endswith(WEBHOOK_TYPE_SUFFIX)
+
+
+def is_fleet(resource: dict[str, Any]) -> bool:
+    return str(resource.get("type", "")).endswith(FLEET_TYPE_SUFFIX)
 
 
 def resource_connection(resource: dict[str, Any]) -> str | None:

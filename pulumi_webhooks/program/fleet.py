@@ -1,4 +1,4 @@
-"""`WebhookFleet`: every hook of a catalog as a `Webhook`, under one component."""
+"""`WebhookFleet`: every hook of a catalog, deployed as one resource."""
 
 from __future__ import annotations
 
@@ -7,33 +7,35 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi import dynamic
 
 from ..errors import WebhooksError
 from ..model import catalog
-from ..model.spec import PYTHON_NAMES
-from ..provider.webhook import WebhookProvider
-from ..sdk_internals import exit_as_told
+from ..provider import FleetProvider, WebhookProvider
+from ..provider.fleet import ADOPT_KEY, HOOKS, SECRET_MAP, WEBHOOK_IDS
+from ..sdk_internals import exit_as_told, register_at, restore_sdk_pickler
 from .callsite import user_call_site
-from .resource import Webhook
 
 
 class UndeployableFleet(WebhooksError, pulumi.RunError):
     """A fleet's catalog or its secret keys are wrong; the SDK's runner shows a `RunError` as its message alone."""
 
 
-class WebhookFleet(pulumi.ComponentResource):
-    """The hooks of a catalog (file path, or parsed data), each a child `Webhook`.
+class WebhookFleet(dynamic.Resource, module="webhooks", name="WebhookFleet"):
+    """The hooks of a catalog (a file, or its parsed data), deployed as one resource.
 
-    Resource names are `<fleet>-<team>-<hook>`, so adding, removing or reordering
-    catalog entries touches only those entries. Secrets come from stack config
-    by the keys the catalog names. Every catalog problem, including a missing
-    secret key, is reported at once, before any resource is registered.
+    Each hook is known by its key, `team/name`, so adding, removing or reordering catalog
+    entries touches only those hooks. Secrets come from stack config by the keys the catalog
+    names. Every catalog problem, including a missing secret key, is reported at once, before
+    anything is registered. The engine takes one step for the whole fleet, and its provider
+    works through the hooks many at a time (`webhooks:maxConcurrentRequests`); a hook that
+    fails is named, and the others are kept.
 
     Args:
-        name: The component's name; each hook is named `<name>-<team>-<hook>`.
+        name: The fleet's name in the stack.
         source: A catalog file (`.yaml`, `.yml`, `.json` or `.toml`), or its parsed data
             (docs/fleets.md gives the format).
-        opts: Pulumi resource options of the component.
+        opts: Pulumi resource options of the fleet.
         provider: The API connection of every hook (default: `WebhookProvider()`).
         config: Where the catalog's secret keys are read (default: the project's config).
         teams: Deploy only these teams' hooks: one catalog split across stacks, each stack
@@ -43,9 +45,10 @@ class WebhookFleet(pulumi.ComponentResource):
     Attributes:
         webhook_ids: The API's id of each hook, keyed `team/name`.
         endpoints: The endpoint of each hook, keyed `team/name`.
-        hooks: The `Webhook` resources, keyed `team/name`.
+        hooks: Each hook as the API holds it (its `webhookId` and fields, no secret), keyed `team/name`.
     """
 
+    hooks: pulumi.Output[dict[str, dict[str, Any]]]
     webhook_ids: pulumi.Output[dict[str, str]]
     endpoints: pulumi.Output[dict[str, str]]
 
@@ -60,6 +63,7 @@ class WebhookFleet(pulumi.ComponentResource):
         teams: Sequence[str] | None = None,
     ) -> None:
         config = config or pulumi.Config()
+        site = user_call_site()
         try:
             hooks = catalog.load(source, teams)
             missing = sorted({key for hook in hooks for key in hook.secret_keys() if config.get_secret(key) is None})
@@ -73,35 +77,39 @@ class WebhookFleet(pulumi.ComponentResource):
         except catalog.CatalogError as error:
             if not exit_as_told():
                 raise
-            site = user_call_site()
             where = f"{site}: " if site else ""
             # Shown by the SDK's runner as the message alone, with no traceback.
             raise UndeployableFleet(f"{where}WebhookFleet '{name}' cannot be deployed: {error}") from None
-        super().__init__("webhooks:index:WebhookFleet", name, None, opts)
 
-        child = pulumi.ResourceOptions(parent=self)
-        self.hooks: dict[str, Webhook] = {
-            hook.key: Webhook(
-                f"{name}-{hook.resource_suffix}",
-                opts=child,
-                **_arguments(hook, config),
-                provider=provider,
-            )
-            for hook in hooks
+        props: dict[str, Any] = {
+            HOOKS: {hook.key: _inputs(hook) for hook in hooks},
+            SECRET_MAP: pulumi.Output.secret(_secrets(hooks, config)),
+            "webhook_ids": None,  # an output only (webhookIds in state): unknown until the hooks are made
         }
-        self.webhook_ids = _by_key({k: h.webhook_id for k, h in self.hooks.items()})
-        self.endpoints = _by_key({k: h.endpoint for k, h in self.hooks.items()})
-        self.register_outputs({"webhook_ids": self.webhook_ids, "endpoints": self.endpoints})
+        connection = FleetProvider((provider or WebhookProvider()).connection)
+        registration = (connection, name, props, opts)
+        with restore_sdk_pickler():
+            if site is None:
+                super().__init__(*registration)
+            else:  # state records the user's line as the position, and no other frame
+                register_at(site, super().__init__, *registration)
+        self.endpoints = self.hooks.apply(lambda held: {key: hook["endpoint"] for key, hook in held.items()})
+
+    def translate_input_property(self, prop: str) -> str:
+        return WEBHOOK_IDS if prop == "webhook_ids" else prop
+
+    def translate_output_property(self, prop: str) -> str:
+        return "webhook_ids" if prop == WEBHOOK_IDS else prop
 
 
-def _arguments(hook: catalog.Hook, config: pulumi.Config) -> dict[str, Any]:
-    """The hook's `Webhook` keyword arguments: its fields, its secrets from stack config, its adopt_id."""
-    arguments: dict[str, Any] = {PYTHON_NAMES[field]: value for field, value in hook.fields.items()}
-    arguments |= {PYTHON_NAMES[secret]: config.require_secret(key) for secret, key in hook.secrets.items()}
-    return arguments | {"adopt_id": hook.adopt_id}
+def _inputs(hook: catalog.Hook) -> dict[str, Any]:
+    return {**hook.fields, **({ADOPT_KEY: hook.adopt_id} if hook.adopt_id else {})}
 
 
-def _by_key(outputs: dict[str, pulumi.Output[str]]) -> pulumi.Output[dict[str, str]]:
-    if not outputs:
-        return pulumi.Output.from_input({})
-    return pulumi.Output.all(**outputs)  # type: ignore[return-value]
+def _secrets(hooks: list[catalog.Hook], config: pulumi.Config) -> dict[str, dict[str, pulumi.Output[str]]]:
+    """Each hook's secrets, read from stack config by the keys its catalog entry names."""
+    return {
+        hook.key: {secret: config.require_secret(key) for secret, key in hook.secrets.items()}
+        for hook in hooks
+        if hook.secrets
+    }

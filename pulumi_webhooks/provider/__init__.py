@@ -1,10 +1,12 @@
 """What runs in the engine's dynamic-provider process: the webhook lifecycle, and how its failures reach
 the user.
 
-`pulumi_webhooks.provider.WebhookProvider` is a permanent address: every stack's state holds the
-provider pickled by reference to it (`tests/test_provider_pickle.py` holds it there).
+`pulumi_webhooks.provider.WebhookProvider` and `pulumi_webhooks.provider.FleetProvider` are
+permanent addresses: every stack's state holds its providers pickled by reference to them
+(`tests/test_provider_pickle.py` holds them there).
 """
 
+from .fleet import FleetProvider
 from .webhook import WebhookProvider
 
-__all__ = ["WebhookProvider"]
+__all__ = ["FleetProvider", "WebhookProvider"]

@@ -6,8 +6,9 @@ the user as twenty lines of Python frames with the useful sentence last. In
 that process only, `show_expected_errors_plainly()` gives the server a view of
 the `traceback` module in which our expected errors (every `WebhooksError`:
 messages that name the key or property and the fix) format as their message
-alone. Anything else, a bug included, keeps its traceback; so do other dynamic
-providers sharing the process. Nothing global is changed: `sys.tracebacklimit`
+alone, and one that says part of the work was done (`PartlyDone`) also tells the
+engine what was, so that it records it. Anything else, a bug included, keeps its
+traceback; so do other dynamic providers sharing the process. Nothing global is changed: `sys.tracebacklimit`
 would strip every provider's frames, not only ours.
 """
 
@@ -18,8 +19,8 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from ..errors import WebhooksError
-from ..sdk_internals import show_failures_with
+from ..errors import PartlyDone, WebhooksError
+from ..sdk_internals import report_partial_state, show_failures_with
 
 log = logging.getLogger("pulumi_webhooks.servicer")
 
@@ -35,6 +36,8 @@ class _PlainExpectedErrors:
 
     def format_exc(self, limit: int | None = None, chain: bool = True) -> str:
         error = sys.exc_info()[1]
+        if isinstance(error, PartlyDone) and error.done is not None:
+            report_partial_state(error.resource_id, error.done, error.reasons, str(error))
         if isinstance(error, WebhooksError):
             return str(error)
         return self._module.format_exc(limit, chain)

@@ -1,34 +1,15 @@
-"""The dynamic provider: the webhook's lifecycle as the Pulumi engine drives it.
-
-An instance is pickled by reference into every resource's `__provider`
-property, so it holds nothing but the connection name. The client and its
-credentials are made in `configure`, inside the provider process.
-"""
+"""The dynamic provider of `Webhook`: one webhook's lifecycle as the Pulumi engine drives it."""
 
 from __future__ import annotations
 
-import os
-import threading
 from typing import Any
 
-from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
-    ConfigureRequest,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    ResourceProvider,
-    UpdateResult,
-)
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ..api.client import WebhooksClient
-from ..api.config import check_connection_name, client_settings
-from ..errors import ConfigError, NotFound
 from ..model import spec
 from ..model.live import ID
-from ..sdk_internals import PROVIDER_KEY, deserialize_provider, is_unknown
-from .servicer import show_expected_errors_plainly
+from ..sdk_internals import PROVIDER_KEY, is_unknown
+from .connection import Connection, connection_of
 
 ADOPT_KEY = spec.API_NAMES["adopt_id"]
 INPUT_KEYS = tuple(spec.API_NAMES[name] for name in spec.WebhookSpec.model_fields)
@@ -37,7 +18,7 @@ CREDENTIAL_KEYS = tuple(spec.API_NAMES[name] for name in spec.CREDENTIAL_FIELDS)
 FLAG_KEY = spec.API_NAMES["is_alert_hook"]
 
 
-class WebhookProvider(ResourceProvider):
+class WebhookProvider(Connection):
     """A connection to one webhooks API account, passed to `Webhook(..., provider=...)`.
 
     `WebhookProvider()` is the default connection. It reads, from stack config or else the
@@ -53,51 +34,10 @@ class WebhookProvider(ResourceProvider):
             replaces it.
     """
 
-    # The pickle holds only the connection name (tests prove it holds no secret),
-    # so it need not be encrypted in state: smaller state, no decryption per hook.
-    serialize_as_secret_always = False
-
-    def __init__(self, connection: str | None = None) -> None:
-        super().__init__()
-        check_connection_name(connection)
-        self.connection = connection
-
-    # Only the connection name is pickled: never a client, session or credential.
-    def __getstate__(self) -> dict[str, Any]:
-        return {"connection": self.connection}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.connection = state.get("connection")
-
-    # -- configuration --------------------------------------------------------
-
-    def configure(self, req: ConfigureRequest) -> None:
-        show_expected_errors_plainly()
-        self._client_lock = threading.Lock()
-        self._client: WebhooksClient | None = None
-        self._config_error: ConfigError | None = None
-        try:
-            self._settings = client_settings(req.config.get, os.environ, self.connection)
-        except ConfigError as error:
-            self._config_error = error
-
-    @property
-    def client(self) -> WebhooksClient:
-        """The API client, made on first use; raises the configuration error if any."""
-        if getattr(self, "_config_error", None) is not None:
-            raise self._config_error  # type: ignore[misc]
-        if not hasattr(self, "_settings"):
-            raise ConfigError("the webhooks provider was used before it was configured")
-        with self._client_lock:
-            if self._client is None:
-                self._client = WebhooksClient(self._settings)
-            return self._client
-
     # -- lifecycle ------------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        if getattr(self, "_config_error", None) is not None:
-            raise self._config_error  # type: ignore[misc]
+        self.raise_config_error()
         props = {k: v for k, v in news.items() if k != PROVIDER_KEY}
         unknown = {k for k, v in props.items() if is_unknown(v)}
         problems = spec.find_problems(_inputs(props) | _extras(props), unknown)
@@ -121,25 +61,8 @@ class WebhookProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         webhook = spec.parse(_inputs(props))
         adopt_id = props.get(ADOPT_KEY)
-        webhook_id = self._adopt(str(adopt_id), webhook) if adopt_id else self.client.create(webhook)
+        webhook_id = self.client.adopt(str(adopt_id), webhook) if adopt_id else self.client.create(webhook)
         return CreateResult(webhook_id, _outputs(webhook_id, webhook))
-
-    def _adopt(self, webhook_id: str, webhook: spec.WebhookSpec) -> str:
-        """Takes an existing webhook under management: no create, one update to the program's values.
-
-        The update is needed even when the visible fields match: the API never
-        shows secrets, so only writing them makes state and API agree.
-        """
-        if self.client.get(webhook_id) is None:
-            raise NotFound(
-                "GET",
-                f"/webhooks/{webhook_id}",
-                404,
-                f"there is no webhook {webhook_id} to adopt",
-                "Fix or remove adopt_id (list the account's webhooks with `python -m pulumi_webhooks list`)",
-            )
-        self.client.update(webhook_id, webhook)
-        return webhook_id
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         live = self.client.get(id_)
@@ -196,14 +119,3 @@ def _differs(old: Any, new: Any, key: str) -> bool:
     if key == FLAG_KEY:
         return bool(old) != bool(new)
     return (old or None) != (new or None)
-
-
-def connection_of(serialized: Any, default: str | None) -> str | None:
-    """The connection name inside a serialized provider; `default` if it cannot be read."""
-    if not isinstance(serialized, str):
-        return default
-    try:
-        provider = deserialize_provider(serialized)
-    except Exception:  # an older or foreign pickle: assume the same connection
-        return default
-    return provider.connection if isinstance(provider, WebhookProvider) else default

@@ -142,6 +142,9 @@ class WebhooksApp:
 
         endpoint, args, rule = self._match(request)
         exchange = _Exchange(route=f"{request.method} {rule}")
+        counted = endpoint not in _INTERNAL
+        if counted:
+            self.stats.arrived()
         try:
             response = self._dispatch(request, exchange, endpoint, args)
         except ApiError as error:
@@ -152,9 +155,11 @@ class WebhooksApp:
             # No request data in the log: only where it failed.
             logger.exception("unhandled error on %s", exchange.route)
             response = json_response(500, {"message": "Internal server error"})
-
+        finally:
+            if counted:
+                self.stats.left()
         status = "dropped" if exchange.drop_connection else str(response.status_code)
-        if endpoint not in _INTERNAL:
+        if counted:
             self.stats.record(exchange.route, status)
         logger.info(
             "%s %s %s %.1fms %s",

@@ -196,3 +196,81 @@ def test_one_catalog_split_across_two_stacks_by_team(project: Project, tmp_path:
     assert "teams: 'securty' is not a team of" in run.output, run.output
     assert "Traceback" not in run.output
     assert project.api.stats()["requests"] == {}
+
+
+RELEASE_0_1_FLEET = """
+from pathlib import Path
+from pulumi_webhooks.model import catalog
+from pulumi_webhooks.model.spec import PYTHON_NAMES
+
+
+class WebhookFleet(pulumi.ComponentResource):
+    \"\"\"Release 0.1.0's WebhookFleet, as it deployed a catalog: a component, a Webhook per hook.\"\"\"
+
+    def __init__(self, name, source):
+        super().__init__("webhooks:index:WebhookFleet", name, None, None)
+        hooks = {}
+        for hook in catalog.load(source):
+            arguments = {PYTHON_NAMES[field]: value for field, value in hook.fields.items()}
+            arguments |= {PYTHON_NAMES[secret]: config.require_secret(key) for secret, key in hook.secrets.items()}
+            child = pulumi.ResourceOptions(parent=self)
+            hooks[hook.key] = Webhook(f"{name}-{hook.resource_suffix}", opts=child, **arguments)
+        self.webhook_ids = pulumi.Output.all(**{key: h.webhook_id for key, h in hooks.items()})
+        self.register_outputs({"webhook_ids": self.webhook_ids})
+
+
+fleet = WebhookFleet("fleet", Path(__file__).with_name("catalog.yaml"))
+pulumi.export("ids", fleet.webhook_ids)
+"""
+
+
+def recovery_step(project: Project) -> dict[str, Any]:
+    step = subprocess.run(
+        [sys.executable, "-m", "pulumi_webhooks", "recover", "--stack", "e2e", "--json"],
+        cwd=project.dir,
+        env=project.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert step.returncode == 0, step.stderr
+    return dict(json.loads(step.stdout))
+
+
+def test_a_fleet_of_release_0_1_moves_into_one_resource_with_no_webhook_made_or_deleted(project: Project) -> None:
+    """Upgraded over a stack that 0.1.0 deployed (a component and a Webhook per hook), a bare `up`
+    would refuse every hook as a look-alike of the old ones; the recovery step moves them into the
+    one fleet resource instead, and the `up` after it changes nothing."""
+    project.config("fleetToken", TOKEN, secret=True)
+    project.config("paymentsToken", "payments-T0ken-e2e", secret=True)
+    catalog = big_catalog(3)
+    catalog["teams"]["payments"]["defaults"]["token_secret"] = "paymentsToken"
+    write_catalog(project, catalog)
+    project.program(RELEASE_0_1_FLEET)
+    project.up()
+    ids = project.stack_outputs()["ids"]
+    before = sorted((h["webhookId"], h["endpoint"]) for h in project.api.webhooks())
+
+    project.program(FLEET_PROGRAM)
+    refused = project.up(check=False)
+    assert not refused.ok and "already has exactly these settings" in refused.output
+    assert sorted((h["webhookId"], h["endpoint"]) for h in project.api.webhooks()) == before, "nothing deleted"
+    project.pulumi("cancel", "--yes", "--stack", "e2e", check=False)
+
+    step = recovery_step(project)
+    assert step["fleetsMigrated"] == {"urn:pulumi:e2e::e2e::pulumi-python:dynamic/webhooks:WebhookFleet::fleet": 15}
+    project.api.post("/_admin/reset-stats")
+    project.preview("--expect-no-changes")
+    project.up("--expect-no-changes")
+    assert webhook_writes(project) == {}, "no webhook made, changed or deleted"
+    assert project.stack_outputs()["ids"] == ids
+    assert sorted((h["webhookId"], h["endpoint"]) for h in project.api.webhooks()) == before
+    types = sorted(r["type"] for r in project.export()["deployment"]["resources"])
+    assert types == [
+        "pulumi-python:dynamic/webhooks:WebhookFleet",
+        "pulumi:providers:pulumi-python",
+        "pulumi:pulumi:Stack",
+    ]
+    stored = project.api.stored_secrets()
+    assert {token for _, token in stored.values()} == {TOKEN, "payments-T0ken-e2e"}
+    assert recovery_step(project)["changed"] is False, "a second run finds nothing to do"

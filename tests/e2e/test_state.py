@@ -1,4 +1,4 @@
-"""What state records of each webhook: the user's line as its position, and no other frame.
+"""What state records of each webhook and fleet: the user's line as its position, and no other frame.
 
 The Python SDK records, for every resource, the stack of the code that registered
 it and the first frame below its constructors as `sourcePosition`; the file
@@ -46,7 +46,7 @@ def test_each_webhook_records_its_declaring_line_and_no_other_frame(project: Pro
 
     expected = {
         "direct": line_of(project, 'Webhook("direct"'),
-        "fleet-ops-pager": line_of(project, 'WebhookFleet("fleet"'),
+        "fleet": line_of(project, 'WebhookFleet("fleet"'),
     }
     for name, line in expected.items():
         hook = resources[name]

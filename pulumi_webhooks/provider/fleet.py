@@ -1,0 +1,249 @@
+"""The dynamic provider of `WebhookFleet`: every hook of a catalog in one resource, one engine step.
+
+The engine saves the whole state after each step, so N per-hook resources cost N state
+writes; a fleet costs one per operation, and its provider works through the hooks with
+the connection's own bounded concurrency (`webhooks:maxConcurrentRequests`) instead of the
+SDK server's four threads. Its properties, by hook key (`team/name`):
+
+- `hooks`: each hook's fields by API name; in outputs with its `webhookId`, in inputs with
+  its `adoptId` when it has one. Never a secret, so `pulumi preview --diff` shows them.
+- `secrets`: each hook's password or token, the whole map one secret in state.
+- `webhookIds`: in outputs, each hook's id, for the program's `webhook_ids`.
+
+A hook that fails is named in the error, and the others are kept: when some hooks were made
+or changed and others failed, the provider reports the resource as partly done
+(`HooksFailed`, sent to the engine as ErrorResourceInitFailed), so the engine records what
+exists and the next `up` works on the rest only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+
+from ..errors import PartlyDone, WebhooksError
+from ..model import spec
+from ..model.live import ID, SECRETS, VISIBLE, LiveWebhook
+from ..sdk_internals import PROVIDER_KEY, is_unknown
+from .connection import Connection, connection_of
+
+HOOKS = "hooks"
+SECRET_MAP = "secrets"
+WEBHOOK_IDS = "webhookIds"
+ADOPT_KEY = spec.API_NAMES["adopt_id"]
+FLAGS = tuple(spec.API_NAMES[name] for name in spec.FLAG_FIELDS)
+
+Hooks = dict[str, dict[str, Any]]
+"""A fleet's `hooks` or `secrets` property: by hook key, the hook's values by API name."""
+
+
+class HooksFailed(PartlyDone):
+    """Some of a fleet's hooks failed, each named with its reason; `done` counts the others."""
+
+    def __init__(self, reasons: list[str], resource_id: str, done: dict[str, Any] | None) -> None:
+        listed = "\n".join(f"  - {reason}" for reason in reasons)
+        super().__init__(f"{len(reasons)} hook(s) of the fleet failed:\n{listed}", reasons, resource_id, done)
+
+
+class FleetProvider(Connection):
+    """The provider of a `WebhookFleet`'s one resource, on the connection its `WebhookProvider` names."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        self.raise_config_error()
+        hooks, secrets = news.get(HOOKS), news.get(SECRET_MAP)
+        failures = []
+        if not isinstance(hooks, dict):
+            failures.append(CheckFailure(HOOKS, "hooks must map each hook's key to its fields"))
+        elif not is_unknown(secrets):
+            for key, fields in sorted(hooks.items()):
+                given = (secrets or {}).get(key) or {}
+                checked = {k: v for k, v in {**fields, **given}.items() if k != ADOPT_KEY and v not in (None, "")}
+                unknown = {k for k, v in checked.items() if is_unknown(v)}
+                failures += [
+                    CheckFailure(HOOKS, f"{key}: {p.property}: {p.reason}")
+                    for p in spec.find_problems(checked, unknown)
+                ]
+        return CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        old_provider = olds.get(PROVIDER_KEY)
+        moved = (
+            old_provider != news.get(PROVIDER_KEY) and connection_of(old_provider, self.connection) != self.connection
+        )
+        if moved:  # another account: every hook must be made anew there
+            return DiffResult(changes=True, replaces=[PROVIDER_KEY], delete_before_replace=False)
+        if is_unknown(news.get(HOOKS)) or is_unknown(news.get(SECRET_MAP)):
+            return DiffResult(changes=True, replaces=[], delete_before_replace=False)
+        plan = _Plan(olds, news)
+        return DiffResult(changes=bool(plan.creates or plan.updates or plan.deletes), replaces=[])
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        resource_id = uuid.uuid4().hex
+        state = _State({}, {}, props.get(PROVIDER_KEY))
+        self._apply(resource_id, _Plan({}, props), state)
+        return CreateResult(resource_id, state.outputs())
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        state = _State(dict(olds.get(HOOKS) or {}), dict(olds.get(SECRET_MAP) or {}), news.get(PROVIDER_KEY))
+        self._apply(id_, _Plan(olds, news), state)
+        return UpdateResult(state.outputs())
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """The fleet as the API holds it, from one listing: drift, and hooks deleted out of band."""
+        live = {hook.id: hook for hook in self.client.list()}
+        old_hooks: Hooks = props.get(HOOKS) or {}
+        old_secrets: Hooks = props.get(SECRET_MAP) or {}
+        hooks: Hooks = {}
+        secrets: Hooks = {}
+        for key, old in old_hooks.items():
+            found = live.get(str(old.get(ID)))
+            if found is None:
+                continue  # deleted out of band: the next `up` creates it again
+            hooks[key] = {ID: found.id, **_fields(found)}
+            # Reads mask secrets: keep the one in state while the API says it is set.
+            kept = {name: value for name, value in (old_secrets.get(key) or {}).items() if name in found.secrets_set}
+            if kept:
+                secrets[key] = kept
+        inputs = {HOOKS: {key: _without_id(fields) for key, fields in hooks.items()}, SECRET_MAP: secrets}
+        return ReadResult(id_=id_, outs=_outputs(hooks, secrets), inputs=inputs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        hooks: Hooks = props.get(HOOKS) or {}
+        outcome = self.client.fan_out.run({key: _bound(self.client.delete, str(h[ID])) for key, h in hooks.items()})
+        if outcome.failures:
+            # State keeps every hook; deleting the gone ones again is a no-op.
+            raise HooksFailed(_reasons(outcome.failures), id_, None)
+
+    def _apply(self, resource_id: str, plan: _Plan, state: _State) -> None:
+        """Runs the plan: deletes first (a hook renamed in the catalog is deleted before it is made
+        anew, as a replace of a `Webhook` is), then creates and updates, all at once."""
+        failures: dict[str, Exception] = {}
+        deleted = self.client.fan_out.run({key: _bound(self.client.delete, state.id_of(key)) for key in plan.deletes})
+        for key in deleted.results:
+            state.drop(key)
+        failures |= deleted.failures
+        writes: dict[str, Callable[[], str]] = {}
+        for key in plan.creates:
+            webhook, adopt_id = plan.spec(key), plan.adopt_id(key)
+            writes[key] = (
+                _bound(self.client.adopt, adopt_id, webhook) if adopt_id else _bound(self.client.create, webhook)
+            )
+        for key in plan.updates:
+            writes[key] = _update(self.client.update, state.id_of(key), plan.spec(key))
+        written = self.client.fan_out.run(writes)
+        for key, webhook_id in written.results.items():
+            state.put(key, webhook_id, plan.spec(key))
+        failures |= written.failures
+        done = len(deleted.results) + len(written.results)
+        if failures:
+            raise HooksFailed(_reasons(failures), resource_id, state.outputs() if done else None)
+
+
+class _Plan:
+    """What turns the fleet's `olds` (its outputs in state, or nothing) into its `news` (inputs)."""
+
+    def __init__(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> None:
+        self.old_hooks: Hooks = dict(olds.get(HOOKS) or {})
+        self.old_secrets: Hooks = dict(olds.get(SECRET_MAP) or {})
+        self.hooks: Hooks = dict(news.get(HOOKS) or {})
+        self.secrets: Hooks = dict(news.get(SECRET_MAP) or {})
+        self.creates = sorted(key for key in self.hooks if key not in self.old_hooks)
+        self.deletes = sorted(key for key in self.old_hooks if key not in self.hooks)
+        self.updates = sorted(key for key in self.hooks if key in self.old_hooks and self._changed(key))
+
+    def _changed(self, key: str) -> bool:
+        old, new = self.old_hooks[key], self.hooks[key]
+        if any(_normal(name, old.get(name)) != _normal(name, new.get(name)) for name in VISIBLE):
+            return True
+        old_secrets, new_secrets = self.old_secrets.get(key) or {}, self.secrets.get(key) or {}
+        return any((old_secrets.get(name) or None) != (new_secrets.get(name) or None) for name in SECRETS)
+
+    def spec(self, key: str) -> spec.WebhookSpec:
+        fields = {k: v for k, v in self.hooks[key].items() if k != ADOPT_KEY and v not in (None, "")}
+        return spec.parse(fields | {k: v for k, v in (self.secrets.get(key) or {}).items() if v})
+
+    def adopt_id(self, key: str) -> str | None:
+        adopt_id = self.hooks[key].get(ADOPT_KEY)
+        return str(adopt_id) if adopt_id not in (None, "") else None
+
+
+class _State:
+    """The fleet's outputs as the plan runs: what the API holds now."""
+
+    def __init__(self, hooks: Hooks, secrets: Hooks, provider: Any) -> None:
+        self.hooks = hooks
+        self.secrets = secrets
+        self.provider = provider
+
+    def id_of(self, key: str) -> str:
+        return str(self.hooks[key][ID])
+
+    def put(self, key: str, webhook_id: str, webhook: spec.WebhookSpec) -> None:
+        body = webhook.to_api()
+        self.hooks[key] = {ID: webhook_id, **_fields(LiveWebhook.of(webhook_id, body))}
+        kept = {name: body[name] for name in SECRETS if body.get(name)}
+        if kept:
+            self.secrets[key] = kept
+        else:
+            self.secrets.pop(key, None)
+
+    def drop(self, key: str) -> None:
+        self.hooks.pop(key, None)
+        self.secrets.pop(key, None)
+
+    def outputs(self) -> dict[str, Any]:
+        return _outputs(self.hooks, self.secrets) | ({} if self.provider is None else {PROVIDER_KEY: self.provider})
+
+
+def _outputs(hooks: Hooks, secrets: Hooks) -> dict[str, Any]:
+    return {
+        HOOKS: dict(sorted(hooks.items())),
+        SECRET_MAP: dict(sorted(secrets.items())),
+        WEBHOOK_IDS: {key: str(hook[ID]) for key, hook in sorted(hooks.items())},
+    }
+
+
+def _fields(hook: LiveWebhook) -> dict[str, Any]:
+    """A hook's visible fields as state keeps them: unset ones left out, flags explicit."""
+    return {name: value for name, value in hook.fields.items() if value is not None or name in FLAGS}
+
+
+def _without_id(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in fields.items() if name != ID}
+
+
+def _normal(name: str, value: Any) -> Any:
+    if name in FLAGS:
+        return bool(value)
+    return value or None
+
+
+def _bound(call: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    return lambda: call(*args)
+
+
+def _update(
+    update: Callable[[str, spec.WebhookSpec], None], webhook_id: str, webhook: spec.WebhookSpec
+) -> Callable[[], str]:
+    def call() -> str:
+        update(webhook_id, webhook)
+        return webhook_id
+
+    return call
+
+
+def _reasons(failures: Mapping[str, Exception]) -> list[str]:
+    """One line per failed hook, by key; a bug says so, with its type."""
+    return [
+        f"{key}: {failure}"
+        if isinstance(failure, WebhooksError)
+        else f"{key}: {type(failure).__name__}: {failure} (a bug)"
+        for key, failure in sorted(failures.items())
+    ]
+
+
+# The address state pickles it by (see the package's docstring), wherever the class is written.
+FleetProvider.__module__ = "pulumi_webhooks.provider"

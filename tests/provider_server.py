@@ -1,0 +1,91 @@
+"""The dynamic-provider server the engine launches (`python -u -m pulumi.dynamic`), driven from a test.
+
+`Engine` plays the engine's side of the provider protocol for one serialized provider: each
+request carries it in `__provider`, as the engine's do.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf import struct_pb2
+from google.protobuf.json_format import MessageToDict
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+
+def struct(values: dict[str, Any]) -> struct_pb2.Struct:
+    out = struct_pb2.Struct()
+    out.update({k: v for k, v in values.items() if v is not None})
+    return out
+
+
+def plain(value: struct_pb2.Struct) -> dict[str, Any]:
+    return MessageToDict(value)
+
+
+@dataclass
+class Engine:
+    """Plays the engine's side of the provider protocol."""
+
+    stub: provider_pb2_grpc.ResourceProviderStub
+    process: subprocess.Popen[bytes]
+    provider: str
+    urn: str
+
+    def configure(self, config: dict[str, str]) -> None:
+        self.stub.Configure(provider_pb2.ConfigureRequest(args=struct(config), acceptSecrets=True))
+
+    def check(self, news: dict[str, Any], olds: dict[str, Any] | None = None) -> provider_pb2.CheckResponse:
+        return self.stub.Check(
+            provider_pb2.CheckRequest(
+                urn=self.urn, olds=struct(olds or {}), news=struct({**news, "__provider": self.provider})
+            )
+        )
+
+    def create(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        response = self.stub.Create(
+            provider_pb2.CreateRequest(urn=self.urn, properties=struct({**inputs, "__provider": self.provider}))
+        )
+        return response.id, plain(response.properties)
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> provider_pb2.DiffResponse:
+        return self.stub.Diff(
+            provider_pb2.DiffRequest(
+                id=id_, urn=self.urn, olds=struct(olds), news=struct({**news, "__provider": self.provider})
+            )
+        )
+
+    def read(self, id_: str, state: dict[str, Any]) -> provider_pb2.ReadResponse:
+        return self.stub.Read(provider_pb2.ReadRequest(id=id_, urn=self.urn, properties=struct(state)))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        response = self.stub.Update(
+            provider_pb2.UpdateRequest(
+                id=id_, urn=self.urn, olds=struct(olds), news=struct({**news, "__provider": self.provider})
+            )
+        )
+        return plain(response.properties)
+
+    def delete(self, id_: str, state: dict[str, Any]) -> None:
+        self.stub.Delete(provider_pb2.DeleteRequest(id=id_, urn=self.urn, properties=struct(state)))
+
+
+def start_engine(provider: str, urn: str, env: dict[str, str] | None = None) -> Engine:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOKS_")}
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "pulumi.dynamic"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env={**clean, **(env or {})},
+    )
+    assert process.stdout is not None
+    port = int(process.stdout.readline().strip())
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    grpc.channel_ready_future(channel).result(timeout=20)
+    return Engine(provider_pb2_grpc.ResourceProviderStub(channel), process, provider, urn)
