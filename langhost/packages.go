@@ -16,64 +16,65 @@ import (
 // Packages named pulumi-* that are known to have no resource plugin.
 var withoutPlugin = map[string]bool{"pulumi-policy": true, "pulumi-esc-sdk": true}
 
-// pluginJSONPaths prints, for each distribution named on the command line, the path of the
-// pulumi-plugin.json at the top of its import package ("" when there is none). It looks in the
-// package's directory rather than the distribution's file list, so editable installs count too.
-const pluginJSONPaths = `import importlib.metadata, importlib.util, json, os, sys
-found = {}
-for name in sys.argv[1:]:
-    found[name] = ""
-    try:
-        module = importlib.metadata.distribution(name).metadata["Name"].replace("-", "_")
-        spec = importlib.util.find_spec(module)
-    except Exception:
+// installedPackages prints, as JSON, every distribution installed where the program's Python
+// imports from: its normalised name, version, and the path of the pulumi-plugin.json at the top
+// of its import package ("" when there is none; the package's directory is looked in rather than
+// the distribution's file list, so editable installs count too). It is `pip list`, as the SDK's
+// toolchain would run it, and the file look-up in one interpreter: pip's own start-up is about
+// half a second, paid on every preview and update.
+const installedPackages = `import importlib.metadata, importlib.util, json, os, re, sys
+found, seen = [], set()
+for dist in importlib.metadata.distributions(path=[p for p in sys.path if p]):
+    name = re.sub(r"[-_.]+", "-", dist.metadata["Name"] or "").lower()
+    if not name or name in seen:
         continue
+    seen.add(name)
+    plugin = ""
+    try:
+        spec = importlib.util.find_spec(name.replace("-", "_"))
+    except Exception:
+        spec = None
     for location in (spec.submodule_search_locations or []) if spec else []:
         path = os.path.join(str(location), "pulumi-plugin.json")
         if os.path.isfile(path):
-            found[name] = path
+            plugin = path
             break
+    found.append({"name": name, "version": dist.version, "plugin": plugin})
 print(json.dumps(found))`
 
 // requiredPackages lists the resource plugins of the Pulumi packages installed in the
 // toolchain's environment: a package is one if it ships pulumi-plugin.json or is named
 // pulumi-*; `"resource": false` in that file says it needs no plugin.
 func requiredPackages(ctx context.Context, tc toolchain.Toolchain) ([]*pulumirpc.PackageDependency, error) {
-	installed, err := tc.ListPackages(ctx, true)
-	if err != nil {
-		return nil, fmt.Errorf("could not list the Python packages: %w", err)
-	}
-	args := []string{"-c", pluginJSONPaths}
-	for _, pkg := range installed {
-		args = append(args, pkg.Name)
-	}
-	cmd, err := tc.Command(ctx, args...)
+	cmd, err := tc.Command(ctx, "-c", installedPackages)
 	if err != nil {
 		return nil, err
 	}
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("could not look for pulumi-plugin.json files: %w", err)
+		return nil, fmt.Errorf("could not list the Python packages: %w", err)
 	}
-	var paths map[string]string
-	if err := json.Unmarshal(out, &paths); err != nil {
-		return nil, fmt.Errorf("could not read the pulumi-plugin.json paths: %w", err)
+	var installed []struct {
+		Name, Version, Plugin string
+	}
+	if err := json.Unmarshal(out, &installed); err != nil {
+		return nil, fmt.Errorf("could not read the list of Python packages: %w", err)
 	}
 
 	packages := []*pulumirpc.PackageDependency{}
 	for _, pkg := range installed {
 		var meta *plugin.PulumiPluginJSON
-		if path := paths[pkg.Name]; path != "" {
-			data, err := os.ReadFile(path)
+		if pkg.Plugin != "" {
+			data, err := os.ReadFile(pkg.Plugin)
 			if err != nil {
 				return nil, err
 			}
 			meta = &plugin.PulumiPluginJSON{}
 			if err := json.Unmarshal(data, meta); err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
+				return nil, fmt.Errorf("%s: %w", pkg.Plugin, err)
 			}
 		}
-		if dep := packageDependency(pkg, meta); dep != nil {
+		if dep := packageDependency(plugin.DependencyInfo{Name: pkg.Name, Version: pkg.Version}, meta); dep != nil {
 			packages = append(packages, dep)
 		}
 	}

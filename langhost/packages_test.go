@@ -1,6 +1,10 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
@@ -48,5 +52,49 @@ func TestPackageDependency(t *testing.T) {
 		if dep := packageDependency(pkg, nil); dep != nil {
 			t.Errorf("%s needs no plugin, got %v", pkg.Name, dep)
 		}
+	}
+}
+
+// TestInstalledPackagesFindsPluginFiles runs the listing script in a real Python over a
+// directory holding one distribution with a pulumi-plugin.json and one without.
+func TestInstalledPackagesFindsPluginFiles(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 on PATH")
+	}
+	dir := t.TempDir()
+	write := func(path, text string) {
+		t.Helper()
+		full := filepath.Join(dir, path)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("pulumi_fake-1.2.3.dist-info/METADATA", "Metadata-Version: 2.1\nName: Pulumi_Fake\nVersion: 1.2.3\n")
+	write("pulumi_fake/__init__.py", "")
+	write("pulumi_fake/pulumi-plugin.json", `{"resource": true, "name": "fake"}`)
+	write("plain_lib-0.1.dist-info/METADATA", "Metadata-Version: 2.1\nName: plain-lib\nVersion: 0.1\n")
+	cmd := exec.Command(python, "-c", installedPackages)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+dir)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []struct{ Name, Version, Plugin string }
+	if err := json.Unmarshal(out, &listed); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	byName := map[string]struct{ Name, Version, Plugin string }{}
+	for _, pkg := range listed {
+		byName[pkg.Name] = pkg
+	}
+	if got := byName["pulumi-fake"]; got.Version != "1.2.3" || got.Plugin != filepath.Join(dir, "pulumi_fake", "pulumi-plugin.json") {
+		t.Errorf("pulumi-fake: got %+v", got)
+	}
+	if got, ok := byName["plain-lib"]; !ok || got.Plugin != "" {
+		t.Errorf("plain-lib: got %+v (listed: %v)", got, ok)
 	}
 }
