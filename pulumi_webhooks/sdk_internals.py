@@ -26,6 +26,9 @@ pinned one; each says since which SDK release the SDK has behaved so:
 - `show_failures_with`: the dynamic-provider server (`python -m pulumi.dynamic`, the `__main__`
   module of its process) sends every exception a provider method raises to the engine as its
   module-level `traceback.format_exc()` (since 0.17.25).
+- `widen_provider_server`: that server runs provider calls on a `ThreadPoolExecutor(max_workers=4)`,
+  made in its `main()` as the local `server`'s `_state.thread_pool` (grpcio's), and Python's
+  executor reads `_max_workers` at every submit (four threads since 0.17.25).
 - `report_partial_state`: it does so in its `_abort_with_traceback` wrapper, whose frame holds the
   call's gRPC `context`, by `context.abort()` inside the `except` block (since 0.17.25); the engine
   reads an `ErrorResourceInitFailed` in the status details of a failed Create or Update as "made,
@@ -43,6 +46,7 @@ import pickle
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -180,6 +184,22 @@ def _exit_after_user_message() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(EXIT_AFTER_USER_MESSAGE)
+
+
+def widen_provider_server(workers: int) -> bool:
+    """Lets the dynamic-provider server of this process run up to `workers` provider calls at once,
+    not four: with the engine's own `--parallel` as the other bound, per-hook resources are then
+    created, updated and deleted that many at a time. False when this is not that server."""
+    server = provider_server()
+    frame = sys._current_frames().get(threading.main_thread().ident or 0) if server is not None else None
+    while frame is not None and not (frame.f_code.co_name == "main" and frame.f_code.co_filename == _server_file()):
+        frame = frame.f_back
+    pool = getattr(getattr(frame.f_locals.get("server") if frame else None, "_state", None), "thread_pool", None)
+    if not isinstance(pool, ThreadPoolExecutor):
+        return False
+    with _lock:
+        pool._max_workers = max(pool._max_workers, workers)  # type: ignore[attr-defined]
+    return True
 
 
 def report_partial_state(resource_id: str, properties: dict[str, Any], reasons: list[str], message: str) -> bool:

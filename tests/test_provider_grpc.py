@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
@@ -246,3 +247,27 @@ def test_the_serialized_provider_is_tiny_stable_and_secret_free() -> None:
         timeout=60,
     )
     assert other.stdout.strip() == PROVIDER
+
+
+def test_per_hook_calls_run_more_than_four_at_once_up_to_the_connection_s_limit(
+    start_api: ApiFactory, engines: list[Engine]
+) -> None:
+    """The SDK's server runs four provider calls at once; the provider widens it to
+    webhooks:maxConcurrentRequests, so that the engine's own parallelism is the limit."""
+    api = start_api("--latency-ms", "300")
+    engine = start_engine(PROVIDER, URN)
+    engines.append(engine)
+    engine.configure(
+        {
+            "webhooks:apiUrl": api.url,
+            "webhooks:apiToken": STATIC_TOKEN,
+            "webhooks:maxConcurrentRequests": "8",
+        }
+    )
+    engine.create({"endpoint": "https://ops.example.com/first", "authType": "none"})  # the guard's one listing
+    api.post("/_admin/reset-stats")
+    bodies = [{"endpoint": f"https://ops.example.com/{i}", "authType": "none"} for i in range(12)]
+    with ThreadPoolExecutor(12) as pool:
+        list(pool.map(engine.create, bodies))
+    assert 4 < api.stats()["peakInFlight"] <= 8
+    assert len(api.webhooks()) == 13

@@ -187,6 +187,20 @@ def test_the_dynamic_server_formats_failures_with_its_module_level_traceback() -
     assert "class DynamicResourceProviderServicer" in source, "provider_server() recognises the server by this class"
 
 
+def test_the_dynamic_server_runs_four_calls_at_once_on_a_pool_its_main_holds() -> None:
+    source = dynamic_server_source()
+    assert "futures.ThreadPoolExecutor(max_workers=4)" in source and "\ndef main():\n" in source, (
+        "pulumi.dynamic.__main__.main() no longer makes its server with a four-thread pool: "
+        "widen_provider_server must change"
+    )
+    assert "    server = grpc.server(" in source, "widen_provider_server finds the server as main()'s local `server`"
+
+
+def test_report_partial_state_and_widen_provider_server_do_nothing_outside_the_dynamic_server() -> None:
+    assert sdk_internals.widen_provider_server(16) is False
+    assert sdk_internals.report_partial_state("id", {}, ["reason"], "message") is False
+
+
 def test_show_failures_with_does_nothing_outside_the_dynamic_server() -> None:
     assert sdk_internals.provider_server() is None
     assert sdk_internals.show_failures_with(lambda module: module) is False

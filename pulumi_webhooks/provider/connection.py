@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 
-from ..api.client import WebhooksClient
 from ..api.config import check_connection_name, client_settings
 from ..api.settings import ClientSettings
 from ..errors import ConfigError
-from ..sdk_internals import deserialize_provider
+from ..sdk_internals import deserialize_provider, widen_provider_server
 from .servicer import show_expected_errors_plainly
 
-_clients: dict[str | None, WebhooksClient] = {}
+if TYPE_CHECKING:
+    from ..api.client import WebhooksClient
+
+_clients: dict[str | None, Any] = {}
 _clients_lock = threading.Lock()
 
 
@@ -53,6 +55,8 @@ class Connection(ResourceProvider):
             self._settings: ClientSettings = client_settings(req.config.get, os.environ, self.connection)
         except ConfigError as error:
             self._config_error = error
+        else:
+            widen_provider_server(self._settings.max_concurrent_requests)
 
     def raise_config_error(self) -> None:
         """Raises the error `configure` met, if any: a check fails on it before any API call."""
@@ -62,6 +66,8 @@ class Connection(ResourceProvider):
     @property
     def client(self) -> WebhooksClient:
         """The connection's API client, made on first use; raises the configuration error if any."""
+        from ..api.client import WebhooksClient  # HTTP is the provider process's: a program never loads it
+
         self.raise_config_error()
         if not hasattr(self, "_settings"):
             raise ConfigError("the webhooks provider was used before it was configured")
