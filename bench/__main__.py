@@ -1,15 +1,17 @@
-"""python -m bench [--quick] [--sizes 10,100,500] [--latencies 0,50] [--runs 3] [--chart PNG]
+"""python -m bench [--quick] [--sizes 100,500] [--latencies 50,200] [--runs 3] [--programs fleet,hooks]
+                   [--tofu PATH --restapi PATH] [--compare-env NAME:KEY=VALUE] [--chart PNG]
 
-For each N and API latency, in each run, side by side:
-- the real thing: `pulumi up` (create), a second `preview`, `up` after changing
-  every endpoint (update), `refresh`, `destroy` of N hooks, under the real CLI;
-- the floor: the same HTTP calls from a plain script on 4 workers, plus the
-  engine's fixed cost, the same operations on an empty stack;
-- each variant asked for (--compare-env, --compare-secret-provider): the same
-  operations with other engine settings, its ratio taken against the plain run.
-Prints a table, then a JSON summary as the last line; --chart draws seconds per
-hook against N. Exits 1 if any operation made other API calls than the targets
-allow.
+For each N and API latency, in each run, side by side against one local API server:
+- `pulumi` on a `WebhookFleet` of N hooks (`fleet`) and on N `Webhook`s (`hooks`), as users
+  type it: `up --yes` (create), `preview --expect-no-changes`, `up --yes` after changing every
+  endpoint (update), `refresh --yes`, `destroy --yes`; and the same on an empty stack, the
+  engine's fixed cost;
+- with --tofu and --restapi, the peer: OpenTofu with Mastercard's restapi provider on the same
+  N hooks (`apply`, `plan`, `apply` after the change, `apply -refresh-only`, `destroy`);
+- with --compare-env, the fleet again with other engine settings.
+Odd runs go through the tools in reverse order. Prints a table (median, min-max over runs, and
+each tool's ratio to the peer's time, pair by pair within a run), then a JSON summary as the
+last line. Exits 1 if an operation of `fleet` or `hooks` made other API calls than the targets.
 """
 
 from __future__ import annotations
@@ -26,33 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.floor import http_floor
-from bench.memory import ProviderProcesses
 from bench.provider_cost import provider_seconds_per_hook
+from bench.tools import OPERATIONS, PeerTool, PulumiTool, Timing
 from harness.api import CREDENTIAL_ARGS, PASSWORD, USER, Api
-from harness.project import STACK, Project, new_project
 from webhooks_standin.testing import ServerProcess
 
-PROGRAM = Path(__file__).with_name("program.py")
-
-
-@dataclass
-class Measure:
-    """One operation of one scenario in one run."""
-
-    operation: str
-    n: int
-    latency_ms: int
-    seconds: float
-    floor: float
-    calls: dict[str, int]
-    peak_mib: float = 0.0
-    provider_cpu: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ratio(self) -> float:
-        return self.seconds / self.floor if self.floor else float("nan")
+PEER = "OpenTofu + restapi"
+EMPTY = "pulumi, fleet of 0"
 
 
 @contextmanager
@@ -66,17 +48,12 @@ def api_server(latency_ms: int, directory: Path) -> Iterator[Api]:
         process.stop()
 
 
-ENGINE_ENV: dict[str, str] = {}
-"""Extra environment for every pulumi command of a run (--env), e.g. engine settings."""
-
-
 @dataclass(frozen=True)
 class Variant:
-    """Another setting of the same scenario, timed right after the plain one in the same run."""
+    """The fleet with other engine settings, timed beside the plain one in the same run."""
 
     name: str
     env: dict[str, str] = field(default_factory=dict)
-    config: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, text: str) -> Variant:
@@ -88,207 +65,147 @@ class Variant:
         return cls(name, env=dict(pairs))
 
 
-SECRET_PROVIDER = Variant("secret __provider", config={"secretProvider": "true"})
-
-
-def hooks_project(root: Path, api: Api, count: int, variant: Variant | None = None) -> Project:
-    project = new_project(root, api, name="bench")
-    project.env.update(ENGINE_ENV)
-    (project.dir / "__main__.py").write_text(PROGRAM.read_text())
-    project.config("count", str(count))
-    project.config("hookToken", "bench-token", secret=True)
-    if variant:
-        project.env.update(variant.env)
-        for key, value in variant.config.items():
-            project.config(key, value)
-    return project
-
-
 @dataclass
-class Operations:
-    """The five operations of one project: (operation, seconds, API calls, provider peak MiB,
-    provider CPU seconds), and state sizes."""
-
-    timings: list[tuple[str, float, dict[str, int], float, float]] = field(default_factory=list)
-    state: dict[str, Any] = field(default_factory=dict)
-
-
-def run_operations(project: Project) -> Operations:
-    # Plain `pulumi up` previews first (the program runs twice): --skip-preview times the
-    # update alone, as the floor does and as earlier runs of this benchmark did.
-    commands = {
-        "create": ("up", "--yes", "--skip-preview"),
-        "preview": ("preview", "--expect-no-changes"),
-        "update": ("up", "--yes", "--skip-preview"),
-        # Without --skip-preview, refresh reads every hook twice: once for its preview.
-        "refresh": ("refresh", "--yes", "--skip-preview"),
-        "destroy": ("destroy", "--yes"),
-    }
-    result = Operations()
-    for operation, command in commands.items():
-        if operation == "update":
-            project.config("suffix", "v2")
-        project.api.post("/_admin/reset-stats")
-        with ProviderProcesses() as provider:
-            started = time.perf_counter()
-            project.pulumi(*command, "--stack", STACK)
-            seconds = time.perf_counter() - started
-        calls = {k: v for k, v in project.api.stats()["requests"].items() if v}
-        result.timings.append((operation, seconds, calls, provider.peak_kib / 1024, provider.cpu_seconds))
-        if operation == "create":
-            result.state = state_sizes(project.pulumi("stack", "export", "--stack", STACK).output)
-    return result
+class Options:
+    programs: list[str]
+    variants: list[Variant]
+    env: dict[str, str]
+    tofu: Path | None
+    restapi: Path | None
 
 
-def state_sizes(export: str) -> dict[str, Any]:
-    """Bytes of state per hook (compact JSON), with and without the SDK's stack traces."""
-    hooks = [r for r in json.loads(export)["deployment"]["resources"] if "__provider" in r.get("inputs", {})]
-    if not hooks:
-        return {}
-
-    def size(resource: dict[str, Any]) -> int:
-        return len(json.dumps(resource, separators=(",", ":")).encode())
-
-    traceless = [{k: v for k, v in r.items() if k not in ("stackTrace", "sourcePosition")} for r in hooks]
-    return {
-        "state_bytes_per_hook": round(sum(map(size, hooks)) / len(hooks)),
-        "state_bytes_per_hook_without_stack_trace": round(sum(map(size, traceless)) / len(hooks)),
-        "export_bytes_per_hook": round(len(export.encode()) / len(hooks)),
-        "provider_chars": len(json.dumps(hooks[0]["inputs"]["__provider"])),
-    }
-
-
-def expected_calls(operation: str, n: int) -> dict[str, int]:
-    """The targets: one write per hook, one GET per hook on refresh, no call for unchanged hooks."""
-    login = {"POST /authtoken": 1}
-    return {
-        "create": {**login, "POST /webhooks": n, "GET /webhooks": 1},  # + one baseline listing per process
-        "preview": {},
-        "update": {**login, "PUT /webhooks/<id>": n},
-        "refresh": {**login, "GET /webhooks/<id>": n},
-        "destroy": {**login, "DELETE /webhooks/<id>": n},
-    }[operation]
-
-
-def scenario(n: int, latency_ms: int, root: Path, variants: list[Variant], run: int = 0) -> list[Measure]:
-    """One run of one (N, latency): floor, real operations and variants side by side.
-
-    Odd runs time the variants before the plain project, so that neither always
-    runs second on a machine already warmed up by the other."""
-    with api_server(latency_ms, root / "floor") as api:
-        http = http_floor(api.url, USER, PASSWORD, n)
+def scenario(n: int, latency_ms: int, root: Path, options: Options, run: int) -> dict[str, list[Timing]]:
+    """One run of one (N, latency): every tool's five operations, one tool after the other."""
     with api_server(latency_ms, root / "api") as api:
-        empty = {op: seconds for op, seconds, *_ in run_operations(hooks_project(root / "empty", api, 0)).timings}
-        settings: list[Variant | None] = [None, *variants]  # index 0: the plain project
-        order = range(len(settings))[::-1] if run % 2 else range(len(settings))
-        timed = {i: run_operations(hooks_project(root / f"hooks-{i}", api, n, settings[i])) for i in order}
-        real = timed[0]
-        measures = [
-            Measure(op, n, latency_ms, seconds, http[op] + empty[op], calls, peak, cpu)
-            for op, seconds, calls, peak, cpu in real.timings
-        ]
-        measures[0].extra = real.state
-        for i, variant in enumerate(variants, start=1):
-            other = timed[i]
-            for (op, seconds, calls, peak, cpu), plain in zip(
-                other.timings, measures[: len(real.timings)], strict=True
-            ):
-                # The floor of a variant is the plain run: its ratio says what the setting buys.
-                measure = Measure(f"{op} ({variant.name})", n, latency_ms, seconds, plain.seconds, calls, peak, cpu)
-                if op == "create":
-                    measure.extra = other.state
-                measures.append(measure)
-    return measures
+        makers: dict[str, Any] = {
+            program: lambda p=program: PulumiTool(p, p, root / p, api, n, options.env, {})
+            for program in options.programs
+        }
+        for variant in options.variants:
+            makers[f"fleet ({variant.name})"] = lambda v=variant: PulumiTool(
+                v.name, "fleet", root / f"variant-{v.name}", api, n, {**options.env, **v.env}, {}
+            )
+        makers[EMPTY] = lambda: PulumiTool(EMPTY, "fleet", root / "empty", api, 0, options.env, {})
+        if options.tofu and options.restapi:
+            tofu, restapi = options.tofu, options.restapi
+            makers[PEER] = lambda: PeerTool(tofu, restapi, root, api, n)
+        names = list(makers)[:: -1 if run % 2 else 1]
+        timed: dict[str, list[Timing]] = {}
+        for name in names:
+            tool = makers[name]()
+            timed[name] = [tool.run(operation) for operation in OPERATIONS]
+        return {name: timed[name] for name in makers}
 
 
-def summarize(runs: list[list[Measure]]) -> list[dict[str, Any]]:
-    """Median, min and max per (operation, N, latency) over the runs; ratios pair by pair."""
+def expected_calls(program: str, operation: str, n: int) -> dict[str, int]:
+    """The API-call targets: one write per changed hook, one listing to refresh a fleet, one GET per
+    hook and pass of a per-hook refresh (`refresh --yes` reads for its preview too), none to preview."""
+    targets = {  # with a static API token: no login
+        "create": {"POST /webhooks": n, "GET /webhooks": 1},  # + the create guard's one listing
+        "preview": {},
+        "update": {"PUT /webhooks/<id>": n},
+        "refresh": {"GET /webhooks": 2} if program == "fleet" else {"GET /webhooks/<id>": 2 * n},
+        "destroy": {"DELETE /webhooks/<id>": n},
+    }
+    return targets[operation]
+
+
+def summarize(runs: list[dict[str, list[Timing]]], n: int, latency_ms: int) -> list[dict[str, Any]]:
+    """Per operation and tool: median, min and max seconds over the runs, and the median of the
+    ratios to the peer within each run."""
     rows = []
-    for group in zip(*runs, strict=True):
-        first = group[0]
-        ratios = [m.ratio for m in group]
-        rows.append(
-            {
-                "operation": first.operation,
-                "n": first.n,
-                "latency_ms": first.latency_ms,
-                "seconds": round(statistics.median(m.seconds for m in group), 3),
-                "seconds_min": round(min(m.seconds for m in group), 3),
-                "seconds_max": round(max(m.seconds for m in group), 3),
-                "floor": round(statistics.median(m.floor for m in group), 3),
-                "ratio": round(statistics.median(ratios), 2),
-                "ratio_min": round(min(ratios), 2),
-                "ratio_max": round(max(ratios), 2),
-                "calls": first.calls,
-                "provider_peak_mib": round(max(m.peak_mib for m in group), 1),
-                "provider_cpu_seconds": round(statistics.median(m.provider_cpu for m in group), 2),
-                **first.extra,
+    for index, operation in enumerate(OPERATIONS):
+        for tool in runs[0]:
+            timings = [run[tool][index] for run in runs]
+            seconds = [t.seconds for t in timings]
+            row: dict[str, Any] = {
+                "operation": operation,
+                "tool": tool,
+                "n": n,
+                "latency_ms": latency_ms,
+                "seconds": round(statistics.median(seconds), 2),
+                "seconds_min": round(min(seconds), 2),
+                "seconds_max": round(max(seconds), 2),
+                "calls": timings[-1].calls,
+                "provider_peak_mib": round(max(t.peak_mib for t in timings), 1),
+                "provider_cpu_seconds": round(statistics.median(t.provider_cpu for t in timings), 2),
+                **timings[0].extra,
             }
-        )
+            if PEER in runs[0] and tool != PEER:
+                ratios = [run[tool][index].seconds / run[PEER][index].seconds for run in runs]
+                row |= {
+                    "ratio_to_peer": round(statistics.median(ratios), 2),
+                    "ratio_min": round(min(ratios), 2),
+                    "ratio_max": round(max(ratios), 2),
+                }
+            rows.append(row)
     return rows
 
 
+def print_table(rows: list[dict[str, Any]]) -> None:
+    peer = any(r["tool"] == PEER for r in rows)
+    head = "| N | latency | operation | tool | seconds (min-max) |" + (" / peer (min-max) |" if peer else "")
+    print(head + " API calls | provider CPU | provider peak |")
+    print("|" + "---|" * (head.count("|") + 2))
+    for r in rows:
+        calls = ", ".join(f"{k} {v}" for k, v in sorted(r["calls"].items())) or "none"
+        ratio = ""
+        if peer:
+            ratio = (
+                f" {r['ratio_to_peer']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) |"
+                if "ratio_to_peer" in r
+                else " - |"
+            )
+        pulumi = r["tool"] != PEER
+        print(
+            f"| {r['n']} | {r['latency_ms']} ms | {r['operation']} | {r['tool']} | {r['seconds']:.2f} "
+            f"({r['seconds_min']:.2f}-{r['seconds_max']:.2f}) |{ratio} {calls} | "
+            + (f"{r['provider_cpu_seconds']:.2f} s | {r['provider_peak_mib']:.0f} MiB |" if pulumi else "- | - |")
+        )
+
+
 def print_state_table(rows: list[dict[str, Any]]) -> None:
-    print("| scenario | N | latency | state per hook | without stack traces | export per hook | `__provider` |")
-    print("|---|---|---|---|---|---|---|")
+    print("| tool | N | latency | state per hook | export per hook |")
+    print("|---|---|---|---|---|")
     for r in rows:
         if "state_bytes_per_hook" in r:
             print(
-                f"| {r['operation']} | {r['n']} | {r['latency_ms']} ms | {r['state_bytes_per_hook']} B "
-                f"| {r['state_bytes_per_hook_without_stack_trace']} B | {r['export_bytes_per_hook']} B "
-                f"| {r['provider_chars']} chars |"
+                f"| {r['tool']} | {r['n']} | {r['latency_ms']} ms | {r['state_bytes_per_hook']} B "
+                f"| {r['export_bytes_per_hook']} B |"
             )
-
-
-def print_table(rows: list[dict[str, Any]]) -> None:
-    print(
-        "| operation | N | latency | seconds (min-max) | floor | ratio (min-max) | API calls "
-        "| provider CPU | provider peak |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        calls = ", ".join(f"{k} {v}" for k, v in sorted(r["calls"].items())) or "none"
-        print(
-            f"| {r['operation']} | {r['n']} | {r['latency_ms']} ms | {r['seconds']:.2f} "
-            f"({r['seconds_min']:.2f}-{r['seconds_max']:.2f}) | {r['floor']:.2f} | {r['ratio']:.2f} "
-            f"({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | {calls} | {r['provider_cpu_seconds']:.2f} s "
-            f"| {r['provider_peak_mib']:.0f} MiB |"
-        )
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="N=10,100, one run: a few minutes")
-    parser.add_argument("--sizes", default="10,100,500", help="numbers of hooks (default 10,100,500)")
-    parser.add_argument("--latencies", default="0,50", help="API latencies in ms (default 0,50)")
+    parser.add_argument("--quick", action="store_true", help="N=10,100 at 50 ms, one run: a few minutes")
+    parser.add_argument("--sizes", default="100,500", help="numbers of hooks (default 100,500)")
+    parser.add_argument("--latencies", default="50,200", help="API latencies in ms (default 50,200)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each scenario (default 3)")
-    parser.add_argument(
-        "--compare-secret-provider",
-        action="store_true",
-        help="also run each scenario with __provider stored as a secret (the SDK default)",
-    )
+    parser.add_argument("--programs", default="fleet,hooks", help="Pulumi programs to time: fleet, hooks or both")
+    parser.add_argument("--tofu", type=Path, help="an OpenTofu binary, to time the peer beside")
+    parser.add_argument("--restapi", type=Path, help="the terraform-provider-restapi binary the peer uses")
     parser.add_argument(
         "--compare-env",
         action="append",
         default=[],
         type=Variant.parse,
         metavar="NAME:KEY=VALUE[,KEY=VALUE]",
-        help="also run each scenario with this environment, e.g. parallel-diff:PULUMI_PARALLEL_DIFF=true (repeatable)",
+        help="also time the fleet with this environment, e.g. zstd:PULUMI_DIY_BACKEND_ZSTD=true (repeatable)",
     )
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="environment of every pulumi")
     parser.add_argument("--chart", type=Path, metavar="PNG", help="draw seconds per hook against N into this file")
-    parser.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="environment for every pulumi command, floor and real alike (repeatable)",
-    )
     args = parser.parse_args(argv)
-    ENGINE_ENV.update(item.split("=", 1) for item in args.env)
+    if bool(args.tofu) != bool(args.restapi):
+        parser.error("--tofu and --restapi go together")
+    programs = [p for p in args.programs.split(",") if p]
+    if not set(programs) <= {"fleet", "hooks"}:
+        parser.error("--programs takes fleet, hooks, or both")
     sizes = [10, 100] if args.quick else [int(s) for s in args.sizes.split(",")]
+    latencies = [50] if args.quick else [int(s) for s in args.latencies.split(",")]
     runs = 1 if args.quick else args.runs
-    latencies = [int(s) for s in args.latencies.split(",")]
-    variants = [*([SECRET_PROVIDER] if args.compare_secret_provider else []), *args.compare_env]
+    options = Options(
+        programs, args.compare_env, dict(item.split("=", 1) for item in args.env), args.tofu, args.restapi
+    )
 
     rows: list[dict[str, Any]] = []
     failures: list[str] = []
@@ -298,17 +215,20 @@ def main(argv: list[str]) -> int:
             for run in range(runs):
                 with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
                     started = time.perf_counter()
-                    per_run.append(scenario(n, latency, Path(tmp), variants, run))
+                    per_run.append(scenario(n, latency, Path(tmp), options, run))
                     print(
                         f"# N={n} latency={latency} ms run {run + 1}/{runs}: {time.perf_counter() - started:.0f} s",
                         file=sys.stderr,
                         flush=True,
                     )
-            for measure in per_run[-1]:
-                wanted = expected_calls(measure.operation.split(" (")[0], n)
-                if measure.calls != wanted:
-                    failures.append(f"{measure.operation} N={n}: API calls {measure.calls}, expected {wanted}")
-            rows.extend(summarize(per_run))
+            for program in programs:
+                for timing in per_run[-1][program]:
+                    wanted = expected_calls(program, timing.operation, n)
+                    if timing.calls != wanted:
+                        failures.append(
+                            f"{program} {timing.operation} N={n}: API calls {timing.calls}, expected {wanted}"
+                        )
+            rows.extend(summarize(per_run, n, latency))
 
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, api_server(0, Path(tmp)) as api:
         share = provider_seconds_per_hook(api.url, USER, PASSWORD, max(sizes))
@@ -317,7 +237,7 @@ def main(argv: list[str]) -> int:
     print_state_table(rows)
     print()
     print(
-        "provider code per hook, in-process at 0 ms (HTTP included):",
+        "per-hook provider code per hook, in-process at 0 ms (HTTP included):",
         ", ".join(f"{op} {s * 1000:.2f} ms" for op, s in share.items()),
     )
     if args.chart:
