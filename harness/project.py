@@ -119,6 +119,18 @@ class Project:
     def stack_outputs(self) -> dict[str, Any]:
         return json.loads(self.pulumi("stack", "output", "--json", "--stack", STACK).output)
 
+    def hooks_in_state(self) -> dict[str, str]:
+        """Every webhook the stack holds, by resource name (a fleet's: `fleet[team/name]`), to its id."""
+        held = {}
+        for resource in self.export()["deployment"].get("resources", []):
+            name = resource["urn"].split("::")[-1]
+            if resource["type"].endswith("webhooks:Webhook") and resource.get("id"):
+                held[name] = str(resource["id"])
+            elif resource["type"].endswith("webhooks:WebhookFleet"):
+                ids = (resource.get("outputs") or {}).get("webhookIds") or {}
+                held |= {f"{name}[{key}]": str(webhook_id) for key, webhook_id in ids.items()}
+        return held
+
     def webhook_states(self) -> dict[str, dict[str, Any]]:
         """Webhook resources in state, by resource name."""
         resources = self.export()["deployment"].get("resources", [])

@@ -29,6 +29,10 @@ pinned one; each says since which SDK release the SDK has behaved so:
 - `widen_provider_server`: that server runs provider calls on a `ThreadPoolExecutor(max_workers=4)`,
   made in its `main()` as the local `server`'s `_state.thread_pool` (grpcio's), and Python's
   executor reads `_max_workers` at every submit (four threads since 0.17.25).
+- `send_detailed_diff`: it builds each Diff's answer with the module-level
+  `proto.DiffResponse(**fields)` (its `pulumi.runtime.proto`) right after the provider's `diff`
+  returns, on the same thread (since 0.17.25); `detailedDiff` and `hasDetailedDiff` are the
+  protocol's (since 1.x), and the CLI shows just the paths they name.
 - `report_partial_state`: it does so in its `_abort_with_traceback` wrapper, whose frame holds the
   call's gRPC `context`, by `context.abort()` inside the `except` block (since 0.17.25); the engine
   reads an `ErrorResourceInitFailed` in the status details of a failed Create or Update as "made,
@@ -184,6 +188,59 @@ def _exit_after_user_message() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(EXIT_AFTER_USER_MESSAGE)
+
+
+_detailed_diffs = threading.local()
+DIFF_KINDS = {"add": 0, "delete": 2, "update": 4}
+"""The kinds of a detailed diff's change: provider_pb2.PropertyDiff.Kind's ADD, DELETE, UPDATE."""
+
+
+def send_detailed_diff(paths: dict[str, str]) -> bool:
+    """Makes the Diff answer that the dynamic-provider server builds next, on this thread, a
+    detailed one: `paths` maps property paths (`hooks["ops/a"].endpoint`) to "add", "delete" or
+    "update", and the CLI then shows those and nothing else of the property. Call it as the last
+    thing `diff` does. False when this is not that server; the answer then stays a plain one."""
+    server = provider_server()
+    if server is None:
+        return False
+    with _lock:
+        if not isinstance(getattr(server, "proto", None), _DetailedDiffs):
+            server.proto = _DetailedDiffs(server.proto)  # type: ignore[attr-defined]
+    _detailed_diffs.paths = paths
+    return True
+
+
+class _DetailedDiffs:
+    """`pulumi.runtime.proto`, but a DiffResponse carries the detailed diff `send_detailed_diff` left."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self._module = module
+        self.DiffResponse = _DetailedDiffResponse(module.DiffResponse)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+
+class _DetailedDiffResponse:
+    """The DiffResponse message class (its constants too), made with the detailed diff left for it."""
+
+    def __init__(self, message: Any) -> None:
+        self._message = message
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._message, name)
+
+    def __call__(self, **fields: Any) -> Any:
+        paths = getattr(_detailed_diffs, "paths", None)
+        _detailed_diffs.paths = None
+        if paths is not None:
+            fields["diffs"] = sorted({path.split("[", 1)[0].split(".", 1)[0] for path in paths})
+            fields["detailedDiff"] = {
+                path: provider_pb2.PropertyDiff(kind=DIFF_KINDS[kind], inputDiff=False)  # type: ignore[arg-type]
+                for path, kind in paths.items()
+            }
+            fields["hasDetailedDiff"] = True
+        return self._message(**fields)
 
 
 def widen_provider_server(workers: int) -> bool:

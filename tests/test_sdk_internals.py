@@ -196,9 +196,20 @@ def test_the_dynamic_server_runs_four_calls_at_once_on_a_pool_its_main_holds() -
     assert "    server = grpc.server(" in source, "widen_provider_server finds the server as main()'s local `server`"
 
 
-def test_report_partial_state_and_widen_provider_server_do_nothing_outside_the_dynamic_server() -> None:
+def test_the_dynamic_server_builds_each_diff_answer_with_its_module_level_proto() -> None:
+    source = dynamic_server_source()
+    assert (
+        "result = provider.diff(request.id, olds, news)" in source and "return proto.DiffResponse(**fields)" in source
+    ), (
+        "pulumi.dynamic.__main__ no longer answers Diff with proto.DiffResponse(**fields) right after "
+        "provider.diff: send_detailed_diff must change"
+    )
+
+
+def test_the_calls_that_act_on_the_server_do_nothing_outside_it() -> None:
     assert sdk_internals.widen_provider_server(16) is False
     assert sdk_internals.report_partial_state("id", {}, ["reason"], "message") is False
+    assert sdk_internals.send_detailed_diff({'hooks["a/b"]': "add"}) is False
 
 
 def test_show_failures_with_does_nothing_outside_the_dynamic_server() -> None:

@@ -18,6 +18,7 @@ exists and the next `up` works on the rest only.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -27,7 +28,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from ..errors import PartlyDone, WebhooksError
 from ..model import spec
 from ..model.live import ID, SECRETS, VISIBLE, LiveWebhook
-from ..sdk_internals import PROVIDER_KEY, is_unknown
+from ..sdk_internals import PROVIDER_KEY, is_unknown, send_detailed_diff
 from .connection import Connection, connection_of
 
 HOOKS = "hooks"
@@ -78,7 +79,10 @@ class FleetProvider(Connection):
         if is_unknown(news.get(HOOKS)) or is_unknown(news.get(SECRET_MAP)):
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         plan = _Plan(olds, news)
-        return DiffResult(changes=bool(plan.creates or plan.updates or plan.deletes), replaces=[])
+        changes = plan.detailed_diff()
+        if changes:  # the CLI then shows the hooks that change and how, not all of them
+            send_detailed_diff(changes)
+        return DiffResult(changes=bool(changes), replaces=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         resource_id = uuid.uuid4().hex
@@ -161,6 +165,26 @@ class _Plan:
         old_secrets, new_secrets = self.old_secrets.get(key) or {}, self.secrets.get(key) or {}
         return any((old_secrets.get(name) or None) != (new_secrets.get(name) or None) for name in SECRETS)
 
+    def detailed_diff(self) -> dict[str, str]:
+        """Each changed property path, `hooks["team/name"].endpoint` say, and its kind of change."""
+        paths = {}
+        for key in self.creates:
+            paths[_path(HOOKS, key)] = "add"
+        for key in self.deletes:
+            paths[_path(HOOKS, key)] = "delete"
+        for key in self.updates:
+            old, new = self.old_hooks[key], self.hooks[key]
+            for name in VISIBLE:
+                before, after = _normal(name, old.get(name)), _normal(name, new.get(name))
+                if before != after:
+                    kind = "add" if before is None else "delete" if after is None else "update"
+                    paths[f"{_path(HOOKS, key)}.{name}"] = kind
+        for key in sorted(set(self.hooks) | set(self.old_hooks)):
+            before, after = bool(self.old_secrets.get(key)), bool(self.secrets.get(key))
+            if (self.old_secrets.get(key) or {}) != (self.secrets.get(key) or {}) and (before or after):
+                paths[_path(SECRET_MAP, key)] = "add" if not before else "delete" if not after else "update"
+        return paths
+
     def spec(self, key: str) -> spec.WebhookSpec:
         fields = {k: v for k, v in self.hooks[key].items() if k != ADOPT_KEY and v not in (None, "")}
         return spec.parse(fields | {k: v for k, v in (self.secrets.get(key) or {}).items() if v})
@@ -204,6 +228,11 @@ def _outputs(hooks: Hooks, secrets: Hooks) -> dict[str, Any]:
         SECRET_MAP: dict(sorted(secrets.items())),
         WEBHOOK_IDS: {key: str(hook[ID]) for key, hook in sorted(hooks.items())},
     }
+
+
+def _path(prop: str, key: str) -> str:
+    """A property path to one hook: its key quoted, since keys hold `/`."""
+    return f"{prop}[{json.dumps(key)}]"
 
 
 def _fields(hook: LiveWebhook) -> dict[str, Any]:

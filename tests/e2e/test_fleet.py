@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import yaml
 
 from harness.api import PASSWORD, USER
 from harness.project import Project, new_project
+from tests.leaks import assert_no_leaks
 
 FLEET_PROGRAM = """
 from pathlib import Path
@@ -274,3 +276,71 @@ def test_a_fleet_of_release_0_1_moves_into_one_resource_with_no_webhook_made_or_
     stored = project.api.stored_secrets()
     assert {token for _, token in stored.values()} == {TOKEN, "payments-T0ken-e2e"}
     assert recovery_step(project)["changed"] is False, "a second run finds nothing to do"
+
+
+def small_catalog(project: Project, hooks: list[dict[str, Any]]) -> None:
+    project.config("fleetToken", TOKEN, secret=True)
+    write_catalog(
+        project, {"teams": {"ops": {"defaults": {"auth_type": "bearer", "token_secret": "fleetToken"}, "hooks": hooks}}}
+    )
+    project.program(FLEET_PROGRAM)
+
+
+def test_a_hook_that_fails_is_named_once_and_the_others_are_kept(project: Project) -> None:
+    hooks = [{"name": f"h{i}", "endpoint": f"https://ops.example.com/{i}"} for i in range(4)]
+    hooks[2]["adopt_id"] = "999"
+    small_catalog(project, hooks)
+    run = project.up(check=False)
+    assert not run.ok
+    assert "ops/h2: GET /webhooks/999 failed (HTTP 404): there is no webhook 999 to adopt" in run.output, run.output
+    assert run.output.count("there is no webhook 999 to adopt") == 1, "one message for the hook, not one per step"
+    assert "Traceback" not in run.output
+    assert sorted(h["endpoint"] for h in project.api.webhooks()) == [f"https://ops.example.com/{i}" for i in (0, 1, 3)]
+    assert sorted(project.hooks_in_state()) == ["fleet[ops/h0]", "fleet[ops/h1]", "fleet[ops/h3]"], "made: in state"
+
+    del hooks[2]["adopt_id"]
+    small_catalog(project, hooks)
+    project.api.post("/_admin/reset-stats")
+    project.up()
+    assert webhook_writes(project) == {"POST /webhooks": 1}, "the next up does only the rest"
+    project.preview("--expect-no-changes")
+
+
+def test_refresh_sees_drift_and_out_of_band_deletes_and_up_restores_them(project: Project) -> None:
+    small_catalog(project, [{"name": f"h{i}", "endpoint": f"https://ops.example.com/{i}"} for i in range(3)])
+    project.up()
+    ids = project.stack_outputs()["ids"]
+    project.api.put(f"/webhooks/{ids['ops/h0']}", {"endpoint": "https://evil.example.com/x", "authType": "none"})
+    project.api.session().delete(f"{project.api.url}/webhooks/{ids['ops/h1']}", timeout=10)
+    project.api.post("/_admin/reset-stats")
+    project.refresh("--skip-preview")
+    assert project.api.stats()["requests"]["GET /webhooks"] == 1, "one listing for the whole fleet"
+    held = project.export()["deployment"]["resources"]
+    fleet = next(r for r in held if r["type"].endswith("WebhookFleet"))
+    assert fleet["outputs"]["hooks"]["ops/h0"]["endpoint"] == "https://evil.example.com/x"
+    assert "ops/h1" not in fleet["outputs"]["hooks"]
+    diff = project.preview("--diff")
+    assert "ops/h0" in diff.output and "https://evil.example.com/x" in diff.output, diff.output
+    project.api.post("/_admin/reset-stats")
+    project.up()
+    assert webhook_writes(project) == {"PUT /webhooks/<id>": 1, "POST /webhooks": 1}
+    assert sorted(h["endpoint"] for h in project.api.webhooks()) == [f"https://ops.example.com/{i}" for i in range(3)]
+
+
+def test_preview_diff_says_which_hooks_change_and_how_and_secrets_stay_encrypted(project: Project) -> None:
+    hooks = [{"name": f"h{i}", "endpoint": f"https://ops.example.com/{i}"} for i in range(4)]
+    small_catalog(project, hooks)
+    project.up()
+    hooks[1]["endpoint"] = "https://ops.example.com/changed"
+    hooks[2]["is_alert_hook"] = True
+    hooks[3] = {"name": "new", "endpoint": "https://ops.example.com/new"}
+    small_catalog(project, hooks)
+    diff = project.preview("--diff").output
+    shown = [re.sub(r" +:", ":", line.strip()) for line in diff.splitlines()]  # keys are aligned with spaces
+    assert '~ endpoint: "https://ops.example.com/1" => "https://ops.example.com/changed"' in shown, diff
+    assert "~ isAlertHook: false => true" in shown, diff
+    assert "+ ops/new: {" in shown and "- ops/h3: {" in shown, diff
+    assert not [line for line in shown if "ops/h0" in line or "/0" in line], "an unchanged hook is not shown"
+    export = json.dumps(project.export())
+    assert TOKEN not in export and "ciphertext" in export, "the hooks' secrets are encrypted in state"
+    assert_no_leaks(project, [TOKEN])

@@ -30,16 +30,23 @@ COLUMNS = (
 
 
 def table(lines: list[dict[str, Any]]) -> str:
-    rows: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    rows: dict[tuple[str, str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for line in lines:
         if str(line.get("campaign", "")).startswith("8 "):
-            rows[(line.get("backend", "file"), line["route"], line["kill"], line["operation"])].append(line)
-    header = ["backend", "path", "kill", "operation", "trials", "kill points (writes)"]
+            key = (
+                line.get("backend", "file"),
+                line.get("program", "hooks"),
+                line["route"],
+                line["kill"],
+                line["operation"],
+            )
+            rows[key].append(line)
+    header = ["backend", "program", "path", "kill", "operation", "trials", "kill points (writes)"]
     header += [name for name, _ in COLUMNS] + ["final `up` failed", "needed a person"]
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for (backend, route, kill, operation), trials in sorted(rows.items()):
+    for (backend, program, route, kill, operation), trials in sorted(rows.items()):
         points = sorted(int(t["at"]) for t in trials)
-        cells = [backend, route, kill, operation, str(len(trials)), f"{points[0]}-{points[-1]}"]
+        cells = [backend, program, route, kill, operation, str(len(trials)), f"{points[0]}-{points[-1]}"]
         for _, figure in COLUMNS:
             present = [t[figure] for t in trials if figure in t]
             cells.append(str(sum(int(v) for v in present)) if present else "-")
