@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.api import PASSWORD, USER, Api
+from harness.backends import Backend, file_backend
 
 REPO = Path(__file__).resolve().parents[1]
 STACK = "e2e"
@@ -140,29 +141,31 @@ class Project:
         return "\n".join(run.output for run in self.runs)
 
 
-def cli_env(root: Path) -> dict[str, str]:
+def cli_env(root: Path, backend: Backend | None = None) -> dict[str, str]:
     """The environment of plain `pulumi` for a test: the pinned CLI and host first on PATH,
-    offline, with PULUMI_HOME and a file backend under `root`, a passphrase, and no inherited
-    PULUMI_ or WEBHOOKS_ settings."""
-    (root / "state").mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOKS_", "PULUMI_"))}
+    offline, with PULUMI_HOME under `root`, `backend` (by default a file backend under `root`),
+    a passphrase, and no inherited PULUMI_, WEBHOOKS_ or AWS_ settings."""
+    backend = backend or file_backend(root / "state")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOKS_", "PULUMI_", "AWS_"))}
     env.update(
         PATH=f"{pulumi_bin()}{os.pathsep}{env.get('PATH', '')}",
         PULUMI_SKIP_UPDATE_CHECK="true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
         PULUMI_HOME=str(root / "pulumi-home"),
-        PULUMI_BACKEND_URL=f"file://{root / 'state'}",
+        PULUMI_BACKEND_URL=backend.url,
         PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
+        **backend.env,
     )
     return env
 
 
-def new_project(root: Path, api: Api, name: str = "e2e") -> Project:
-    """A project in `root`/project with stack `e2e`, configured for `api` as alice."""
+def new_project(root: Path, api: Api, name: str = "e2e", backend: Backend | None = None) -> Project:
+    """A project in `root`/project with stack `e2e` in `backend` (a file one by default),
+    configured for `api` as alice."""
     work = root / "project"
     work.mkdir(parents=True)
     (work / "Pulumi.yaml").write_text(project_yaml(name))
-    project = Project(work, api, cli_env(root))
+    project = Project(work, api, cli_env(root, backend))
     project.pulumi("stack", "init", STACK)
     project.config("webhooks:apiUrl", api.url)
     project.config("webhooks:apiUserName", USER)

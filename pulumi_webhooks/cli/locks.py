@@ -1,4 +1,4 @@
-"""A stack's locks on a local-directory backend, and whether the run that took one is still going.
+"""A stack's locks, on any DIY backend, and whether the run that took one is still going.
 
 A lock names the pid, user, host and time of the `pulumi` that took it. On the same
 host, /proc tells whether that process still runs (and is the same process, not a
@@ -15,14 +15,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..errors import StackBusy
+from .backends import Store
 from .stack import Stack
 
 
 @dataclass(frozen=True)
 class Lock:
-    """A file backend's lock of the stack: who took it, where and when."""
+    """A lock of the stack, the object `key` of its backend: who took it, where and when."""
 
-    path: Path
+    key: str
     pid: int
     username: str
     hostname: str
@@ -51,18 +52,14 @@ class Lock:
         # A `pulumi` started after the lock was taken cannot be its holder: the pid was reused.
         return b"pulumi" in command and started <= self.taken + timedelta(seconds=2)
 
-    def delete(self) -> None:
-        for path in (self.path, self.path.with_name(self.path.name + ".attrs")):  # and the blob store's sidecar
-            path.unlink(missing_ok=True)
 
-
-def locks_of(stack: Stack, bookkeeping: Path) -> list[Lock]:
-    """The locks of `stack` in a backend directory's `.pulumi` (`bookkeeping`)."""
+def locks_of(stack: Stack, store: Store) -> list[Lock]:
+    """The locks of `stack` in its backend: project-scoped ones, and those of the legacy layout."""
     return [
-        _read_lock(path)
-        for folder in stack.folders(bookkeeping / "locks")
-        if folder.is_dir()
-        for path in sorted(folder.glob("*.json"))
+        _read_lock(key, store.read(key))
+        for prefix in stack.lock_prefixes()
+        for key in store.keys(prefix)
+        if key.endswith(".json") and "/" not in key[len(prefix) :]
     ]
 
 
@@ -92,10 +89,10 @@ def _process_start(pid: int) -> datetime | None:
     return datetime.fromtimestamp(boot + int(fields[19]) / ticks, UTC)  # field 22: start time, in ticks
 
 
-def _read_lock(path: Path) -> Lock:
+def _read_lock(key: str, content: bytes | None) -> Lock:
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(content or b"")
         taken = datetime.fromisoformat(str(data["timestamp"]).replace("Z", "+00:00")).astimezone(UTC)
-    except (OSError, ValueError, KeyError, TypeError):  # unreadable: nothing to tell who holds it
+    except (ValueError, KeyError, TypeError):  # unreadable or gone: nothing tells who holds it
         data, taken = {}, datetime.fromtimestamp(0, UTC)
-    return Lock(path, int(data.get("pid", 0)), str(data.get("username", "?")), str(data.get("hostname", "?")), taken)
+    return Lock(key, int(data.get("pid", 0)), str(data.get("username", "?")), str(data.get("hostname", "?")), taken)

@@ -109,18 +109,24 @@ def recover_command(args: argparse.Namespace) -> int:
     if args.stack:
         if args.state != "-":
             args.parser.error("recover: give --stack or a STATE file, not both")
-        minutes = args.break_locks_older_than
+        minutes, wait = args.break_locks_older_than, args.wait
         if minutes is not None and minutes <= 0:
             args.parser.error("recover: --break-locks-older-than takes a number of minutes above 0")
+        if wait is not None and wait <= 0:
+            args.parser.error("recover: --wait takes a number of minutes above 0")
         stack = Stack(args.stack, Path(args.cwd))
-        report = recovery.recover_stack(stack, None if minutes is None else timedelta(minutes=minutes))
+        report = recovery.recover_stack(
+            stack,
+            None if minutes is None else timedelta(minutes=minutes),
+            None if wait is None else timedelta(minutes=wait),
+        )
         if args.json:
             print(json.dumps(report.as_json(), indent=2))
         for line in report.lines():
             print(line, file=sys.stderr)
         return 0
-    if args.json or args.cwd != "." or args.break_locks_older_than is not None:
-        args.parser.error("recover: --json, --cwd and --break-locks-older-than go with --stack")
+    if args.json or args.cwd != "." or args.break_locks_older_than is not None or args.wait is not None:
+        args.parser.error("recover: --json, --cwd, --wait and --break-locks-older-than go with --stack")
     source = sys.stdin if args.state == "-" else open(args.state, encoding="utf-8")  # noqa: SIM115
     with source:
         export = json.load(source)
@@ -195,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         metavar="MINUTES",
         help="with --stack: also clear a lock taken on another machine this long ago (a killed CI job's)",
+    )
+    recovering.add_argument(
+        "--wait",
+        type=float,
+        metavar="MINUTES",
+        help="with --stack: when a running `pulumi` holds the stack, wait for it up to this long (else exit 75)",
     )
     recovering.add_argument("--json", action="store_true", help="with --stack: print what was done as JSON")
     recovering.set_defaults(run=recover_command)

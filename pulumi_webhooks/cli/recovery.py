@@ -1,26 +1,31 @@
 """The step a pipeline runs before every `pulumi up`: `pulumi-webhooks recover --stack NAME`.
 
-A killed `pulumi up` leaves two things behind: the stack's lock (file backends), and
-pending creates, webhooks whose create was sent but whose answer never came back. A
-bare `up` drops those and creates them again, so the ones that had reached the API end
-up twice. This step resolves both, and does nothing, in about a second, when there is
-nothing to resolve:
+A killed `pulumi up` leaves two things behind: the stack's lock, and pending creates,
+webhooks whose create was sent but whose answer never came back. A bare `up` drops those
+and creates them again, so the ones that had reached the API end up twice. This step
+resolves both, on a local-directory, PostgreSQL or S3-compatible backend alike, and does
+nothing, in about a second, when there is nothing to resolve:
 
 1. A lock whose process is gone is deleted, and only that lock. A lock is judged by its
    hostname and pid, so jobs that share a hostname must share a process table (one
    machine, or one container). A lock of a process that may still run (on this machine,
-   or younger than `break_locks_after` on another) stops the step with `StackBusy`.
+   or younger than `break_locks_after` on another) stops the step with `StackBusy`, or,
+   with `wait`, is waited for.
 2. Pending webhook creates that reached the API are taken into state with the id the API
    gave them, and the rest dropped for `up` to create once (`repair.repair`), through
    `pulumi stack export` and `pulumi stack import`. The API settings come from the stack's
    config, or the environment, exactly as the provider reads them. `stack import` drops
    every pending operation, so the step stops if other resources have pending creates.
+   It imports only over the state it read, and only when no run has taken the stack
+   since: a run takes the lock before it writes anything, and `stack import` itself
+   fails on a lock taken in the last instant.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -29,9 +34,11 @@ from typing import Any
 from ..api.client import WebhooksClient
 from ..api.config import client_settings
 from ..errors import CannotRecover, StackBusy
-from . import migrate, repair
+from . import backends, migrate, repair
 from .locks import locks_of, stale
 from .stack import Stack
+
+WAIT_POLL_SECONDS = 5.0
 
 
 @dataclass
@@ -45,6 +52,9 @@ class Report:
     migration: migrate.Migration = field(default_factory=migrate.Migration)
     other_pending: int = 0
     lock_check: bool = True
+    lock_note: str = ""
+    backend: str = ""
+    waited: bool = False
 
     @property
     def changed(self) -> bool:
@@ -73,10 +83,7 @@ class Report:
         if not self.changed and not self.other_pending:
             said.append(f"stack {self.stack}: nothing to recover (no interrupted create, no stale lock)")
         if not self.lock_check:
-            said.append(
-                f"stack {self.stack}: its backend is not a local directory, so its lock was not checked "
-                "(`pulumi up` reports a lock itself; `pulumi cancel` clears one)"
-            )
+            said.append(f"stack {self.stack}: its lock was not checked: {self.lock_note}")
         return said
 
     def as_json(self) -> dict[str, Any]:
@@ -92,32 +99,30 @@ class Report:
             "otherPending": self.other_pending,
             "fleetsMigrated": self.migration.fleets,
             "lockChecked": self.lock_check,
+            "backend": self.backend,
+            "waited": self.waited,
         }
 
 
-def recover_stack(stack: Stack, break_locks_after: timedelta | None = None) -> Report:
+def recover_stack(stack: Stack, break_locks_after: timedelta | None = None, wait: timedelta | None = None) -> Report:
     """Makes `stack` ready for `pulumi up` after an interrupted one; see the module's text."""
     report = Report(stack.name)
-    bookkeeping = stack.bookkeeping()
-    report.lock_check = bookkeeping is not None
-    if bookkeeping is not None:
-        for lock in [lock for lock in locks_of(stack, bookkeeping) if stale(lock, stack.name, break_locks_after)]:
-            lock.delete()  # that lock only: one taken meanwhile belongs to a live run
-            report.locks_cleared.append(str(lock))
-        for sidecar in torn_sidecars(stack, bookkeeping):
-            sidecar.unlink()  # metadata only: the state file itself is whole (it is renamed into place)
-            report.sidecars_deleted.append(sidecar.name)
+    url = backends.backend_url(stack.cwd, os.environ)
+    store = backends.open_store(url, stack.cwd) if url else None
+    if isinstance(store, backends.Unreadable):
+        report.lock_check, report.lock_note, store = False, store.reason, None
+    if store is not None:
+        report.backend = store.kind
+        _clear_stale_locks(stack, store, break_locks_after, wait, report)
+        if isinstance(store, backends.DirectoryStore):
+            for sidecar in torn_sidecars(stack, store.root / ".pulumi"):
+                sidecar.unlink()  # metadata only: the state file itself is whole (it is renamed into place)
+                report.sidecars_deleted.append(sidecar.name)
 
     export = json.loads(stack.pulumi("stack", "export"))
     pending = export.get("deployment", {}).get("pending_operations") or []
     ours = [op for op in pending if _resolved_here(op)]
-    others = [
-        op["resource"]["urn"]
-        for op in pending
-        if op.get("type") == "creating"
-        and not repair.is_webhook(op["resource"])
-        and not repair.is_fleet(op["resource"])
-    ]
+    others = [op["resource"]["urn"] for op in pending if op.get("type") == "creating" and not _resolved_here(op)]
     report.other_pending = len(pending) - len(ours)
     if others:
         raise CannotRecover(
@@ -135,11 +140,39 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None) -> R
     repaired, report.migration = migrate.migrate(repaired)
     if not ours and not report.migration.fleets:
         return report
-    # The step holds no lock: import only over the state it read.
+    # Import only over the state read, and never while a run holds the stack.
+    if store is not None and (taken := locks_of(stack, store)):
+        raise StackBusy(
+            f"stack {stack.name} was locked by {taken[0]} while this step ran: another run is going; "
+            "nothing was changed: run the step again"
+        )
     if _manifest(json.loads(stack.pulumi("stack", "export"))) != _manifest(export):
-        raise StackBusy(f"stack {stack.name} changed while this step ran: another run is going; run the step again")
+        raise StackBusy(
+            f"stack {stack.name} changed while this step ran: another run is going; nothing was changed: "
+            "run the step again"
+        )
     stack.pulumi("stack", "import", stdin=json.dumps(repaired))
     return report
+
+
+def _clear_stale_locks(
+    stack: Stack, store: backends.Store, break_after: timedelta | None, wait: timedelta | None, report: Report
+) -> None:
+    """Deletes every lock whose run is over, that lock only (one taken meanwhile is a live run's);
+    waits up to `wait` for a live run to finish, and raises `StackBusy` past it."""
+    deadline = time.monotonic() + (wait.total_seconds() if wait else 0)
+    while True:
+        try:
+            for lock in locks_of(stack, store):
+                if stale(lock, stack.name, break_after):
+                    store.delete(lock.key)
+                    report.locks_cleared.append(str(lock))
+            return
+        except StackBusy:
+            if time.monotonic() >= deadline:
+                raise
+            report.waited = True
+            time.sleep(min(WAIT_POLL_SECONDS, max(deadline - time.monotonic(), 0.1)))
 
 
 def _resolved_here(operation: dict[str, Any]) -> bool:

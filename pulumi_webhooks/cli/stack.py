@@ -7,11 +7,9 @@ CLI shows them, so that they work on any backend the CLI is logged in to.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import yaml
 
@@ -52,24 +50,12 @@ class Stack:
         values = json.loads(self.pulumi("config", "--json", "--show-secrets"))
         return lambda key: (values.get(key) or {}).get("value")
 
-    def bookkeeping(self) -> Path | None:
-        """The backend's `.pulumi` directory, or None when the backend is not a local directory."""
-        whoami = _run(["pulumi", "whoami", "--json", "--non-interactive"], self.cwd)
-        try:
-            backend = str(json.loads(whoami.stdout).get("url", ""))
-        except ValueError:
-            return None  # not logged in: `stack export` says so next
-        url = urlsplit(backend)
-        if url.scheme != "file":
-            return None
-        return self.cwd / Path(os.path.expanduser(url.netloc + url.path)) / ".pulumi"
-
-    def folders(self, root: Path) -> list[Path]:
-        """Where this stack's files are under `root`: organization/<project>/<stack> for
+    def lock_prefixes(self) -> list[str]:
+        """Where this stack's locks are in its backend: organization/<project>/<stack> for
         project-scoped stacks, <stack> in the legacy layout."""
         parts = self.name.split("/")
         project = parts[1] if len(parts) == 3 else self.project()
-        return [root / "organization" / project / parts[-1], root / parts[-1]]
+        return [f".pulumi/locks/organization/{project}/{parts[-1]}/", f".pulumi/locks/{parts[-1]}/"]
 
     def project(self) -> str:
         for name in ("Pulumi.yaml", "Pulumi.yml"):

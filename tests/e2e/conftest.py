@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.backends import Backend
 from harness.project import REPO, Project, new_project, pulumi_bin, run
 from pulumi_webhooks import __version__
 from tests.support import ApiFactory
@@ -46,3 +47,9 @@ def dist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def project(tmp_path: Path, start_api: ApiFactory) -> Project:
     return new_project(tmp_path, start_api())
+
+
+@pytest.fixture
+def shared_project(tmp_path: Path, start_api: ApiFactory, backend: Backend) -> Project:
+    """A project whose state is in `backend`: a local directory, PostgreSQL or S3, one test each."""
+    return new_project(tmp_path, start_api(), backend=backend)

@@ -328,7 +328,7 @@ def test_refresh_sees_drift_and_out_of_band_deletes_and_up_restores_them(project
 
 
 def test_preview_diff_says_which_hooks_change_and_how_and_secrets_stay_encrypted(project: Project) -> None:
-    hooks = [{"name": f"h{i}", "endpoint": f"https://ops.example.com/{i}"} for i in range(4)]
+    hooks: list[dict[str, Any]] = [{"name": f"h{i}", "endpoint": f"https://ops.example.com/{i}"} for i in range(4)]
     small_catalog(project, hooks)
     project.up()
     hooks[1]["endpoint"] = "https://ops.example.com/changed"

@@ -1,6 +1,7 @@
 """The pipeline's recovery step (`pulumi-webhooks recover --stack`) and the bare `up`'s guard
-against duplicates, under the real CLI. Kills at random points are campaign 8
-(tests/reliability); these pin each behaviour once."""
+against duplicates, under the real CLI; the step's lock rules on each backend a team uses (a
+local directory, PostgreSQL, S3). Kills at random points are campaign 8 (tests/reliability);
+these pin each behaviour once."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.api import PASSWORD, STATIC_TOKEN
+from harness.backends import BACKEND_SECRETS, Backend, object_exists, put_object
 from harness.project import STACK, Project
 
 PROGRAM = """
@@ -50,16 +52,21 @@ def checkpoint(project: Project) -> Path:
     return next(state.glob(f".pulumi/stacks/*/{STACK}.json"))
 
 
-def write_lock(project: Project, **content: Any) -> Path:
-    state = Path(project.env["PULUMI_BACKEND_URL"].removeprefix("file://"))
-    folder = state / ".pulumi" / "locks" / "organization" / "e2e" / STACK
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = folder / "0f1e2d3c-killed-run.json"
+LOCK = f".pulumi/locks/organization/e2e/{STACK}/0f1e2d3c-killed-run.json"
+
+
+def write_lock(backend: Backend, **content: Any) -> str:
+    """A lock of the stack as `pulumi` writes one, in the stack's backend."""
     defaults = {"pid": 1, "username": "ci", "hostname": socket.gethostname(), "timestamp": datetime.now(UTC)}
     data = {**defaults, **content}
     data["timestamp"] = data["timestamp"].isoformat()
-    lock.write_text(json.dumps(data))
-    return lock
+    put_object(backend, LOCK, json.dumps(data).encode())
+    return LOCK
+
+
+def written_at(project: Project) -> Any:
+    """When the stack's state was last written, as its manifest says."""
+    return project.export()["deployment"]["manifest"]["time"]
 
 
 def dead_pid() -> int:
@@ -68,56 +75,61 @@ def dead_pid() -> int:
     return process.pid
 
 
-def test_on_a_healthy_stack_the_step_changes_nothing_and_calls_no_api(project: Project) -> None:
-    deployed(project)
-    before = checkpoint(project).stat().st_mtime_ns
+def test_on_a_healthy_stack_the_step_changes_nothing_and_calls_no_api(
+    shared_project: Project, backend: Backend
+) -> None:
+    project = deployed(shared_project)
+    before = written_at(project)
     project.api.post("/_admin/reset-stats")
     step = recover_step(project)
     assert step.returncode == 0, step.stderr
-    assert json.loads(step.stdout)["changed"] is False
+    report = json.loads(step.stdout)
+    assert (report["changed"], report["lockChecked"]) == (False, True), report
     assert "nothing to recover" in step.stderr
-    assert checkpoint(project).stat().st_mtime_ns == before, "state was not rewritten"
+    assert written_at(project) == before, "state was not rewritten"
     assert project.api.stats()["requests"] == {}
+    assert not [s for s in BACKEND_SECRETS if s in step.stdout + step.stderr], "no backend password shown"
 
 
-def test_a_dead_process_lock_is_cleared_and_a_live_one_stops_the_step(project: Project) -> None:
-    deployed(project)
-    lock = write_lock(project, pid=dead_pid())
+def test_a_dead_process_lock_is_cleared_and_a_live_one_stops_the_step(
+    shared_project: Project, backend: Backend
+) -> None:
+    project = deployed(shared_project)
+    lock = write_lock(backend, pid=dead_pid())
     blocked = project.up(check=False)
     assert "locked" in blocked.output, "the lock is where pulumi looks for it"
 
     step = recover_step(project)
     assert step.returncode == 0, step.stderr
     assert json.loads(step.stdout)["locksCleared"] and "that process is gone" in step.stderr
-    assert not lock.exists()
+    assert not object_exists(backend, lock)
     project.preview("--expect-no-changes")
 
     # A `pulumi` that still runs on this machine: never cleared.
     running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "pulumi-up-stand-in"])
     try:
-        lock = write_lock(project, pid=running.pid)
+        lock = write_lock(backend, pid=running.pid)
         step = recover_step(project)
         assert step.returncode == BUSY, step.stderr
         assert f"locked by a running `pulumi` of ci@{socket.gethostname()} (pid {running.pid})" in step.stderr
-        assert lock.exists()
+        assert object_exists(backend, lock)
     finally:
         running.kill()
-        lock.unlink()
 
 
-def test_another_machines_lock_is_cleared_only_when_older_than_asked(project: Project) -> None:
-    deployed(project)
-    lock = write_lock(project, hostname="ci-runner-7", timestamp=datetime.now(UTC) - timedelta(minutes=30))
+def test_another_machines_lock_is_cleared_only_when_older_than_asked(shared_project: Project, backend: Backend) -> None:
+    project = deployed(shared_project)
+    lock = write_lock(backend, hostname="ci-runner-7", timestamp=datetime.now(UTC) - timedelta(minutes=30))
     step = recover_step(project)
     assert step.returncode == BUSY
     assert "ci@ci-runner-7" in step.stderr and "pulumi cancel --yes --stack e2e" in step.stderr
     assert "--break-locks-older-than" in step.stderr
     assert recover_step(project, "--break-locks-older-than", "60").returncode == BUSY
-    assert lock.exists()
+    assert object_exists(backend, lock)
 
     step = recover_step(project, "--break-locks-older-than", "20")
     assert step.returncode == 0, step.stderr
-    assert not lock.exists()
+    assert not object_exists(backend, lock)
 
 
 def test_a_bare_up_refuses_to_duplicate_an_orphan_and_adopt_id_takes_it(project: Project) -> None:

@@ -1,0 +1,145 @@
+"""A stack on a shared state backend (PostgreSQL here) deployed by runners that start at once: the
+recovery step waits for a live run or refuses, never imports over one, and neither runner
+duplicates a hook."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from harness.backends import PostgresServer
+from harness.interrupt import interrupt_up
+from harness.project import STACK, Project, new_project, pulumi_command
+from tests.support import ApiFactory
+
+BUSY = 75
+TOKEN = "shared-T0ken-5a7c"
+FLEET = """
+from pulumi_webhooks import WebhookFleet
+
+catalog = [{"team": "ops", "name": f"h{i:02d}", "endpoint": f"https://ops.example.com/shared/{i}",
+            "auth_type": "bearer", "token_secret": "hookToken"} for i in range(config.require_int("count"))]
+WebhookFleet("fleet", catalog)
+"""
+
+
+def fleet_project(
+    tmp_path: Path, start_api: ApiFactory, server: PostgresServer, *flags: str, count: int = 60
+) -> Project:
+    project = new_project(tmp_path, start_api(*flags), backend=server.backend())
+    project.program(FLEET)
+    project.config("count", str(count))
+    project.config("hookToken", TOKEN, secret=True)
+    project.config("webhooks:maxConcurrentRequests", "4")
+    return project
+
+
+def pipeline(project: Project, *step_args: str) -> subprocess.Popen[str]:
+    """The recipe of docs/pipelines.md as a runner runs it: the step, then `up`, in a shell of its own."""
+    script = (
+        f"{sys.executable} -m pulumi_webhooks recover --stack {STACK} {' '.join(step_args)}; step=$?; "
+        f"[ $step -eq 0 ] || exit $step; {pulumi_command()} up --yes --skip-preview --stack {STACK}"
+    )
+    return subprocess.Popen(
+        ["bash", "-c", script],
+        cwd=project.dir,
+        env=project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def exactly(project: Project, count: int) -> None:
+    endpoints = Counter(h["endpoint"] for h in project.api.webhooks())
+    assert endpoints == Counter(f"https://ops.example.com/shared/{i}" for i in range(count)), endpoints
+    assert len(project.hooks_in_state()) == count
+
+
+def test_two_pipelines_started_at_once_make_each_hook_once(
+    tmp_path: Path, start_api: ApiFactory, postgres_server: PostgresServer
+) -> None:
+    """Both start together on an empty stack: the engine's lock lets one `up` through; the other
+    runner's step, told to wait, waits for it, and its `up` then finds nothing to do."""
+    project = fleet_project(tmp_path, start_api, postgres_server, "--latency-ms", "200")
+    first = pipeline(project, "--wait", "5")
+    time.sleep(2.5)  # the first `up` holds the stack by now
+    second = pipeline(project, "--wait", "5")
+    outputs = [run.communicate(timeout=600)[0] for run in (first, second)]
+    assert first.returncode == 0, outputs[0]
+    assert second.returncode == 0, outputs[1]
+    assert "locked by a running `pulumi`" not in outputs[1] or "nothing to recover" in outputs[1]
+    exactly(project, 60)
+    assert project.api.stats()["requests"]["POST /webhooks"] == 60, "no hook made twice"
+
+
+def test_without_a_wait_the_second_runner_is_refused_with_a_clear_message(
+    tmp_path: Path, start_api: ApiFactory, postgres_server: PostgresServer
+) -> None:
+    project = fleet_project(tmp_path, start_api, postgres_server, "--latency-ms", "200")
+    first = pipeline(project)
+    time.sleep(2.5)
+    second = pipeline(project)
+    outputs = [run.communicate(timeout=600)[0] for run in (first, second)]
+    assert first.returncode == 0, outputs[0]
+    assert second.returncode == BUSY, outputs[1]
+    assert "is locked by a running `pulumi`" in outputs[1] and "let it finish, then run this again" in outputs[1]
+    exactly(project, 60)
+
+
+def test_the_step_never_imports_over_a_run_that_took_the_stack_while_it_worked(
+    tmp_path: Path, start_api: ApiFactory, postgres_server: PostgresServer
+) -> None:
+    """A killed `up` leaves pending creates; while the step lists the API (slowly), another run
+    takes the stack: the step imports nothing and says why, and the pipeline run again converges."""
+    project = fleet_project(tmp_path, start_api, postgres_server, "--latency-ms", "1500", count=12)
+    interrupt_up(project, signal.SIGKILL, after_hooks=4)
+    assert project.export()["deployment"].get("pending_operations"), "the case the step is for"
+    step = subprocess.Popen(
+        [sys.executable, "-m", "pulumi_webhooks", "recover", "--stack", STACK, "--json"],
+        cwd=project.dir,
+        env=project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.0)  # the step has cleared the killed run's lock and is listing the API
+    other = subprocess.Popen(
+        [pulumi_command(), "refresh", "--yes", "--skip-preview", "--stack", STACK],
+        cwd=project.dir,
+        env=project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    _, said = step.communicate(timeout=300)
+    other.communicate(timeout=300)
+    assert step.returncode == BUSY, said
+    assert "while this step ran" in said and "nothing was changed" in said
+    assert project.export()["deployment"].get("pending_operations"), "nothing imported"
+
+    again = pipeline(project)
+    assert again.wait(timeout=600) == 0, again.stdout.read() if again.stdout else ""
+    exactly(project, 12)
+
+
+def test_the_step_reports_what_it_did_as_json_on_a_shared_backend(
+    tmp_path: Path, start_api: ApiFactory, postgres_server: PostgresServer
+) -> None:
+    project = fleet_project(tmp_path, start_api, postgres_server, count=3)
+    project.up()
+    step = subprocess.run(
+        [sys.executable, "-m", "pulumi_webhooks", "recover", "--stack", STACK, "--json"],
+        cwd=project.dir,
+        env=project.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report = json.loads(step.stdout)
+    assert (report["backend"], report["lockChecked"], report["changed"]) == ("PostgreSQL", True, False), report
