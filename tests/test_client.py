@@ -360,6 +360,32 @@ def test_retry_after_is_waited_for(start_api: ApiFactory) -> None:
 
 
 @pytest.mark.slow
+def test_a_429_spends_no_retry_so_calls_outwait_a_crowded_account(start_api: ApiFactory) -> None:
+    """Eight calls at once against 2 requests per second, with one retry allowed: each waits its
+    turn, however many 429s that takes, as many stacks sharing one account must."""
+    api = start_api("--rate-limit", "2")
+    client = WebhooksClient(ClientSettings(api_url=api.url, api_token=STATIC_TOKEN, max_retries=1))
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(lambda i: client.create(bearer(f"https://ops.example.com/{i}")), range(8)))
+    assert len(set(ids)) == 8 and len(api.webhooks()) == 8
+    assert api.stats()["status"].get("429", 0) > 8, "calls met more 429s than one retry each"
+
+
+@pytest.mark.slow
+def test_429s_are_followed_for_max_retry_seconds_then_named(start_api: ApiFactory) -> None:
+    api = start_api("--rate-limit", "1")
+    client = WebhooksClient(ClientSettings(api_url=api.url, api_token=STATIC_TOKEN, max_retry_seconds=1.5))
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(lambda _: _failure(client.list), range(8)))
+    refused = [o for o in outcomes if isinstance(o, errors.RateLimited)]
+    assert refused, "some calls could not get through in 1.5 s"
+    assert "kept rate-limiting for 1.5 s" in str(refused[0])
+    assert "webhooks:maxRequestsPerSecond" in str(refused[0])
+    assert time.monotonic() - started < 30, "bounded by max_retry_seconds, not by counts"
+
+
+@pytest.mark.slow
 def test_on_response_sees_every_answer_even_those_the_retries_consumed(start_api: ApiFactory) -> None:
     api = start_api("--rate-limit", "1")
     seen: list[requests.Response] = []

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any, Self
 
+from urllib3.connectionpool import ConnectionPool
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -27,6 +29,8 @@ class ApiRetry(Retry):
       failure, whatever the counts say, so a deployment never hangs on them.
     - With a shared `bucket`, a retry waits for its token like a first attempt,
       and a Retry-After holds back every thread, not just the refused one.
+    - A 429 spends no retry: the API is pacing the client, not failing, so it is followed for
+      as long as `max_elapsed` allows, however many stacks share the account.
     - A Retry-After given as an HTTP date is waited to the end of the second it names.
     - `on_retried` sees each answer that is retried: requests never gets those.
     """
@@ -80,6 +84,20 @@ class ApiRetry(Retry):
         super().sleep(response)
         if self.bucket is not None:
             self.bucket.acquire()
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        if response is not None and response.status == 429:
+            retry.total, retry.status = self.total, self.status
+        return retry
 
     def is_exhausted(self) -> bool:
         out_of_time = self.deadline is not None and time.monotonic() >= self.deadline

@@ -43,8 +43,8 @@ class Transport:
         self._base = settings.api_url.rstrip("/")
         self._redact = Redactor([settings.api_token, settings.password])
         self._local = threading.local()
-        rate = settings.max_requests_per_second
-        self._bucket = TokenBucket(rate) if rate else None
+        # Always one per client: a 429's Retry-After holds every thread, a rate or not.
+        self._bucket = TokenBucket(settings.max_requests_per_second or None)
         if settings.api_token:
             self._tokens = TokenSource(static_token=settings.api_token)
         else:
@@ -75,8 +75,7 @@ class Transport:
         self, method: str, path: str, body: Any, headers: dict[str, str], secrets: Iterable[str | None]
     ) -> requests.Response:
         """One request with its urllib3 retries; transport failures become `Unreachable`."""
-        if self._bucket is not None:
-            self._bucket.acquire()
+        self._bucket.acquire()
         started = time.monotonic()
         try:
             response = self._session().request(
@@ -188,7 +187,8 @@ class Transport:
                 path,
                 status,
                 message,
-                "The API kept rate-limiting after every retry; lower the deployment's parallelism or try later",
+                f"The API kept rate-limiting for {self.settings.max_retry_seconds:g} s; set "
+                "webhooks:maxRequestsPerSecond to this stack's share of the account's quota, or try later",
             )
         if status in (400, 409, 413, 422):
             raise errors.ValidationFailed(method, path, status, message)
