@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"  # the one place the version is written; pyproject.toml reads it
+__version__ = "0.2.0"  # the one place the version is written; pyproject.toml reads it
 
 __all__ = ["AuthType", "CatalogError", "Webhook", "WebhookArgs", "WebhookFleet", "WebhookProvider"]
 

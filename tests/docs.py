@@ -1,7 +1,8 @@
 """The code blocks of the users' guide (README.md and its pages in docs/), as the doc tests read them.
 
 Every block is run or checked by a test, by its kind:
-- ```python: a complete program, deployed as written with `pulumi up` (tests/e2e/test_docs.py); one
+- ```python: a complete program, deployed as written with `pulumi up` (tests/e2e/test_docs.py), unless
+  marked `<!-- run by ... -->` as a script that test runs (an Automation API service, say); one
   marked `<!-- preview fails with the output below -->` must fail its preview with the ```text block
   marked `<!-- output of the program above -->` that follows it;
 - ```yaml: a catalog, loaded as written (and deployed with the program that reads it);
@@ -67,7 +68,8 @@ def run_by(test: str) -> list[Block]:
 
 
 def programs() -> list[Block]:
-    return [block for block in blocks() if block.language == "python"]
+    """The Pulumi programs: every ```python block but the scripts a test runs (`<!-- run by -->`)."""
+    return [block for block in blocks() if block.language == "python" and block.run_by() is None]
 
 
 def catalog_beside(program: Block) -> Block | None:

@@ -14,7 +14,7 @@ import yaml
 from pulumi.dynamic.dynamic import serialize_provider
 
 from harness.api import PASSWORD, USER, Api
-from pulumi_webhooks import WebhookProvider
+from pulumi_webhooks import WebhookProvider, __version__
 from pulumi_webhooks.model import catalog
 from tests.support import ApiFactory
 
@@ -201,7 +201,7 @@ def test_wrong_usage_exits_64_so_it_never_reads_as_drift(api: Api) -> None:
         assert run.returncode == 64, (args, run.returncode, run.stderr)
         assert "usage: pulumi-webhooks" in run.stderr
     version = cli(api, "--version")
-    assert version.returncode == 0 and version.stdout.strip() == "pulumi-webhooks 0.1.0"
+    assert version.returncode == 0 and version.stdout.strip() == f"pulumi-webhooks {__version__}"
 
 
 @pytest.mark.parametrize("id_field", ["id", "_id", "hookId"])

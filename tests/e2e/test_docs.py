@@ -7,6 +7,7 @@ server; the one the guide shows failing must fail its preview with the output it
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from harness.api import PASSWORD, STATIC_TOKEN, USER, Api
+from harness.backends import BACKEND_SECRETS, Backend, PostgresServer
 from harness.interrupt import interrupt_up
 from harness.project import STACK, cli_env, new_project, pulumi_command, run
 from tests import docs
@@ -129,12 +131,18 @@ def test_the_own_project_recipe_runs_as_written(own_project: OwnProject) -> None
 
 
 @pytest.mark.timeout(900)
-def test_the_pipeline_job_runs_as_written(own_project: OwnProject, start_api: ApiFactory) -> None:
-    """The CD job on a stack `prod` of the same project, in its own API account: a no-op recovery
-    step, then preview and up."""
+def test_the_pipeline_job_runs_as_written(own_project: OwnProject, start_api: ApiFactory, backend: Backend) -> None:
+    """The CD job on a stack `prod` of the same project, in its own API account, with its state in
+    each backend a team uses: a no-op recovery step, then preview and up."""
     prod_api = start_api()
-    env = {**own_project.env, "PULUMI_CONFIG_PASSPHRASE": "prod-passphrase"}
+    env = {
+        **cli_env(own_project.dir.parent / f"prod-{backend.kind}", backend),
+        "PIP_FIND_LINKS": own_project.env["PIP_FIND_LINKS"],
+    }
+    env["PULUMI_CONFIG_PASSPHRASE"] = "prod-passphrase"
     cwd = own_project.dir
+    if backend.kind != "file":  # the step reads PostgreSQL and S3 backends with the extra's library
+        (cwd / "requirements.txt").write_text(f"pulumi-webhooks[{backend.kind}]>=0.2,<0.3\n")
     pulumi = pulumi_command()
     run(pulumi, "stack", "init", "prod", cwd=cwd, env=env)
     run(pulumi, "config", "set", "webhooks:apiUrl", prod_api.url, "--stack", "prod", cwd=cwd, env=env)
@@ -142,10 +150,37 @@ def test_the_pipeline_job_runs_as_written(own_project: OwnProject, start_api: Ap
         run(pulumi, "config", "set", "--secret", key, value, "--stack", "prod", cwd=cwd, env=env)
     script = recipe("test_the_pipeline_job_runs_as_written")
     script = script.replace("PULUMI_CONFIG_PASSPHRASE=...", "PULUMI_CONFIG_PASSPHRASE=prod-passphrase")
+    script = script.replace("PULUMI_BACKEND_URL=...", f"PULUMI_BACKEND_URL='{backend.url}'")
     job = run("bash", "-euo", "pipefail", "-c", script, cwd=cwd, env=env)
     assert "nothing to recover" in job.output
     assert [hook["endpoint"] for hook in prod_api.webhooks()] == ["https://ops.example.com/hook"]
     assert SECRET_MARK not in job.output
+    assert not [secret for secret in BACKEND_SECRETS if secret in job.output], "no backend password shown"
+    run(pulumi, "stack", "rm", "--yes", "--force", "prod", cwd=cwd, env=env)  # the next backend's `prod`
+
+
+@pytest.mark.timeout(600)
+def test_the_automation_api_example_runs_as_written(
+    tmp_path: Path, start_api: ApiFactory, postgres_server: PostgresServer
+) -> None:
+    """The service of docs/pipelines.md, run by a Python whose virtual environment is not on PATH,
+    over the catalog of docs/fleets.md, with its state in PostgreSQL."""
+    [script] = docs.run_by("test_the_automation_api_example_runs_as_written")
+    [catalog] = [b for b in docs.blocks((docs.REPO / "docs" / "fleets.md",)) if b.language == "yaml"]
+    (tmp_path / "catalog.yaml").write_text(catalog.text)
+    (tmp_path / "service.py").write_text(script.text)
+    api = start_api()
+    backend = postgres_server.backend()
+    env = {k: v for k, v in cli_env(tmp_path, backend).items() if k != "VIRTUAL_ENV"}
+    env["PATH"] = os.pathsep.join([str(Path(pulumi_command()).parent), "/usr/bin", "/bin"])
+    env |= {"WEBHOOKS_API_URL": api.url, "WEBHOOKS_API_TOKEN": STATIC_TOKEN, "PAYMENTS_HOOK_TOKEN": f"p-{SECRET_MARK}"}
+    ran = run(sys.executable, "service.py", cwd=tmp_path, env=env)
+    assert "{'payments': 'succeeded'}" in ran.output, ran.output
+    assert sorted(h["endpoint"] for h in api.webhooks()) == [
+        "https://payments.example.com/hooks/refunds",
+        "https://payments.example.com/hooks/settlement",
+    ]
+    assert SECRET_MARK not in ran.output
 
 
 def test_the_manual_recovery_runs_as_written_after_a_kill(tmp_path: Path, start_api: ApiFactory) -> None:

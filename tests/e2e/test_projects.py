@@ -201,11 +201,11 @@ def test_every_example_runs_in_place_with_its_own_pulumi_yaml(tmp_path: Path, st
 def test_preview_asks_for_no_webhooks_resource_plugin(project: Project) -> None:
     """The package's pulumi-plugin.json says it has no resource plugin, so the engine never
     looks for a `webhooks` plugin (which exists nowhere) and preview just works. The engine's
-    verbose log names every package the language host requires (`package webhooks-0.1.0 () is
+    verbose log names every package the language host requires (`package webhooks-0.2.0 () is
     required by language host` when pulumi-plugin.json is missing). `project` is new_project's."""
     project.program('Webhook("hook", endpoint="https://hook.example.com/h", auth_type="none")\n')
     preview = project.preview("-v=7", "--logtostderr")
     assert webhooks_shown(preview.output, "create") == ["hook"], preview.output
     assert "langhost[python].GetRequiredPackages(" in preview.output, "the log shows the host's package scan"
-    for wrong in ("webhooks-0.1.0", "pulumi-resource-webhooks"):
+    for wrong in (f"webhooks-{__version__}", "pulumi-resource-webhooks"):
         assert wrong not in preview.output, f"{wrong} in:\n{preview.output}"
