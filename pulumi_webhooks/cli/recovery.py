@@ -65,7 +65,8 @@ class Report:
         )
 
     def lines(self) -> list[str]:
-        said = [f"stack {self.stack}: deleted the lock of {lock}: that process is gone" for lock in self.locks_cleared]
+        said = [f"stack {self.stack}: waited for a running `pulumi` to finish with it"] if self.waited else []
+        said += [f"stack {self.stack}: deleted the lock of {lock}: that process is gone" for lock in self.locks_cleared]
         said += [
             f"stack {self.stack}: deleted {name}, half-written when a run was killed (the state file is whole)"
             for name in self.sidecars_deleted

@@ -15,6 +15,7 @@ from pathlib import Path
 from harness.backends import PostgresServer
 from harness.interrupt import interrupt_up
 from harness.project import STACK, Project, new_project, pulumi_command
+from pulumi_webhooks.cli.backends import Unreadable, open_store
 from tests.support import ApiFactory
 
 BUSY = 75
@@ -55,6 +56,16 @@ def pipeline(project: Project, *step_args: str) -> subprocess.Popen[str]:
     )
 
 
+def start_second_once_the_first_holds_the_stack(project: Project, first: subprocess.Popen[str]) -> None:
+    """Waits until the first runner's `up` has taken the stack's lock in the backend."""
+    store = open_store(project.env["PULUMI_BACKEND_URL"], project.dir)
+    assert not isinstance(store, Unreadable)
+    deadline = time.monotonic() + 120
+    while not store.keys(".pulumi/locks/"):
+        assert first.poll() is None and time.monotonic() < deadline, "the first runner never took the stack"
+        time.sleep(0.1)
+
+
 def exactly(project: Project, count: int) -> None:
     endpoints = Counter(h["endpoint"] for h in project.api.webhooks())
     assert endpoints == Counter(f"https://ops.example.com/shared/{i}" for i in range(count)), endpoints
@@ -68,12 +79,13 @@ def test_two_pipelines_started_at_once_make_each_hook_once(
     runner's step, told to wait, waits for it, and its `up` then finds nothing to do."""
     project = fleet_project(tmp_path, start_api, postgres_server, "--latency-ms", "200")
     first = pipeline(project, "--wait", "5")
-    time.sleep(2.5)  # the first `up` holds the stack by now
+    start_second_once_the_first_holds_the_stack(project, first)
     second = pipeline(project, "--wait", "5")
     outputs = [run.communicate(timeout=600)[0] for run in (first, second)]
     assert first.returncode == 0, outputs[0]
     assert second.returncode == 0, outputs[1]
-    assert "locked by a running `pulumi`" not in outputs[1] or "nothing to recover" in outputs[1]
+    assert "waited for a running `pulumi` to finish with it" in outputs[1], outputs[1]
+    assert "nothing to recover" in outputs[1] and "2 unchanged" in outputs[1], outputs[1]  # the stack and the fleet
     exactly(project, 60)
     assert project.api.stats()["requests"]["POST /webhooks"] == 60, "no hook made twice"
 
@@ -83,7 +95,7 @@ def test_without_a_wait_the_second_runner_is_refused_with_a_clear_message(
 ) -> None:
     project = fleet_project(tmp_path, start_api, postgres_server, "--latency-ms", "200")
     first = pipeline(project)
-    time.sleep(2.5)
+    start_second_once_the_first_holds_the_stack(project, first)
     second = pipeline(project)
     outputs = [run.communicate(timeout=600)[0] for run in (first, second)]
     assert first.returncode == 0, outputs[0]
