@@ -1,5 +1,5 @@
-"""A stack on a shared state backend (PostgreSQL here) deployed by runners that start at once: the
-recovery step waits for a live run or refuses, never imports over one, and neither runner
+"""A stack on a shared state backend (PostgreSQL or an S3 bucket) deployed by runners that start at
+once: the recovery step waits for a live run or refuses, never imports over one, and neither runner
 duplicates a hook."""
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from harness.backends import PostgresServer
+import pytest
+
+from harness.backends import Backend
 from harness.interrupt import interrupt_up
 from harness.project import STACK, Project, new_project, pulumi_command
 from pulumi_webhooks.cli.backends import Unreadable, open_store
@@ -29,10 +31,17 @@ WebhookFleet("fleet", catalog)
 """
 
 
-def fleet_project(
-    tmp_path: Path, start_api: ApiFactory, server: PostgresServer, *flags: str, count: int = 60
-) -> Project:
-    project = new_project(tmp_path, start_api(*flags), backend=server.backend())
+@pytest.fixture(params=["postgres", "s3"])
+def shared(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Backend:
+    """Each shared backend a team's runners use: PostgreSQL, an S3-compatible bucket."""
+    backend: Backend = request.getfixturevalue(f"{request.param}_server").backend()
+    for key, value in backend.env.items():  # for the test's own reads of the backend, as a runner sets them
+        monkeypatch.setenv(key, value)
+    return backend
+
+
+def fleet_project(tmp_path: Path, start_api: ApiFactory, backend: Backend, *flags: str, count: int = 60) -> Project:
+    project = new_project(tmp_path, start_api(*flags), backend=backend)
     project.program(FLEET)
     project.config("count", str(count))
     project.config("hookToken", TOKEN, secret=True)
@@ -73,11 +82,11 @@ def exactly(project: Project, count: int) -> None:
 
 
 def test_two_pipelines_started_at_once_make_each_hook_once(
-    tmp_path: Path, start_api: ApiFactory, postgres_server: PostgresServer
+    tmp_path: Path, start_api: ApiFactory, shared: Backend
 ) -> None:
     """Both start together on an empty stack: the engine's lock lets one `up` through; the other
     runner's step, told to wait, waits for it, and its `up` then finds nothing to do."""
-    project = fleet_project(tmp_path, start_api, postgres_server, "--latency-ms", "200")
+    project = fleet_project(tmp_path, start_api, shared, "--latency-ms", "200")
     first = pipeline(project, "--wait", "5")
     start_second_once_the_first_holds_the_stack(project, first)
     second = pipeline(project, "--wait", "5")
@@ -91,9 +100,9 @@ def test_two_pipelines_started_at_once_make_each_hook_once(
 
 
 def test_without_a_wait_the_second_runner_is_refused_with_a_clear_message(
-    tmp_path: Path, start_api: ApiFactory, postgres_server: PostgresServer
+    tmp_path: Path, start_api: ApiFactory, shared: Backend
 ) -> None:
-    project = fleet_project(tmp_path, start_api, postgres_server, "--latency-ms", "200")
+    project = fleet_project(tmp_path, start_api, shared, "--latency-ms", "200")
     first = pipeline(project)
     start_second_once_the_first_holds_the_stack(project, first)
     second = pipeline(project)
@@ -105,11 +114,11 @@ def test_without_a_wait_the_second_runner_is_refused_with_a_clear_message(
 
 
 def test_the_step_never_imports_over_a_run_that_took_the_stack_while_it_worked(
-    tmp_path: Path, start_api: ApiFactory, postgres_server: PostgresServer
+    tmp_path: Path, start_api: ApiFactory, shared: Backend
 ) -> None:
     """A killed `up` leaves pending creates; while the step lists the API (slowly), another run
     takes the stack: the step imports nothing and says why, and the pipeline run again converges."""
-    project = fleet_project(tmp_path, start_api, postgres_server, "--latency-ms", "1500", count=12)
+    project = fleet_project(tmp_path, start_api, shared, "--latency-ms", "1500", count=12)
     interrupt_up(project, signal.SIGKILL, after_hooks=4)
     assert project.export()["deployment"].get("pending_operations"), "the case the step is for"
     step = subprocess.Popen(
@@ -141,9 +150,9 @@ def test_the_step_never_imports_over_a_run_that_took_the_stack_while_it_worked(
 
 
 def test_the_step_reports_what_it_did_as_json_on_a_shared_backend(
-    tmp_path: Path, start_api: ApiFactory, postgres_server: PostgresServer
+    tmp_path: Path, start_api: ApiFactory, shared: Backend
 ) -> None:
-    project = fleet_project(tmp_path, start_api, postgres_server, count=3)
+    project = fleet_project(tmp_path, start_api, shared, count=3)
     project.up()
     step = subprocess.run(
         [sys.executable, "-m", "pulumi_webhooks", "recover", "--stack", STACK, "--json"],
@@ -154,4 +163,5 @@ def test_the_step_reports_what_it_did_as_json_on_a_shared_backend(
         timeout=300,
     )
     report = json.loads(step.stdout)
-    assert (report["backend"], report["lockChecked"], report["changed"]) == ("PostgreSQL", True, False), report
+    says = {"postgres": "PostgreSQL", "s3": "S3-compatible bucket"}[shared.kind]
+    assert (report["backend"], report["lockChecked"], report["changed"]) == (says, True, False), report
