@@ -111,6 +111,26 @@ class Project:
     def destroy(self, *args: str, check: bool = True) -> Run:
         return self.pulumi("destroy", "--yes", "--stack", STACK, *args, check=check)
 
+    def recover(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`pulumi-webhooks recover --stack e2e --json` as a pipeline runs it: in the project's
+        directory, with only the CLI's environment (the API settings are in stack config)."""
+        step = subprocess.run(
+            [sys.executable, "-m", "pulumi_webhooks", "recover", "--stack", STACK, "--json", *args],
+            cwd=self.dir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        self.runs.append(Run(("recover", *args), step.returncode, step.stdout + step.stderr))
+        return step
+
+    def recovered(self) -> dict[str, Any]:
+        """The recovery step, which must succeed, and its JSON report."""
+        step = self.recover()
+        assert step.returncode == 0, step.stderr
+        return dict(json.loads(step.stdout))
+
     def config(self, key: str, value: str, secret: bool = False) -> None:
         self.pulumi("config", "set", key, value, "--stack", STACK, *(["--secret"] if secret else []))
 

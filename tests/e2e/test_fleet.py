@@ -226,19 +226,6 @@ pulumi.export("ids", fleet.webhook_ids)
 """
 
 
-def recovery_step(project: Project) -> dict[str, Any]:
-    step = subprocess.run(
-        [sys.executable, "-m", "pulumi_webhooks", "recover", "--stack", "e2e", "--json"],
-        cwd=project.dir,
-        env=project.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert step.returncode == 0, step.stderr
-    return dict(json.loads(step.stdout))
-
-
 def test_a_fleet_of_release_0_1_moves_into_one_resource_with_no_webhook_made_or_deleted(project: Project) -> None:
     """Upgraded over a stack that 0.1.0 deployed (a component and a Webhook per hook), a bare `up`
     would refuse every hook as a look-alike of the old ones; the recovery step moves them into the
@@ -259,7 +246,7 @@ def test_a_fleet_of_release_0_1_moves_into_one_resource_with_no_webhook_made_or_
     assert sorted((h["webhookId"], h["endpoint"]) for h in project.api.webhooks()) == before, "nothing deleted"
     project.pulumi("cancel", "--yes", "--stack", "e2e", check=False)
 
-    step = recovery_step(project)
+    step = project.recovered()
     assert step["fleetsMigrated"] == {"urn:pulumi:e2e::e2e::pulumi-python:dynamic/webhooks:WebhookFleet::fleet": 15}
     project.api.post("/_admin/reset-stats")
     project.preview("--expect-no-changes")
@@ -275,7 +262,7 @@ def test_a_fleet_of_release_0_1_moves_into_one_resource_with_no_webhook_made_or_
     ]
     stored = project.api.stored_secrets()
     assert {token for _, token in stored.values()} == {TOKEN, "payments-T0ken-e2e"}
-    assert recovery_step(project)["changed"] is False, "a second run finds nothing to do"
+    assert project.recovered()["changed"] is False, "a second run finds nothing to do"
 
 
 def small_catalog(project: Project, hooks: list[dict[str, Any]]) -> None:

@@ -34,19 +34,6 @@ def deployed(project: Project) -> Project:
     return project
 
 
-def recover_step(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
-    """`pulumi-webhooks recover --stack e2e` as a pipeline runs it: in the project's directory,
-    with only the CLI's environment (the API settings are in stack config)."""
-    return subprocess.run(
-        [sys.executable, "-m", "pulumi_webhooks", "recover", "--stack", STACK, "--json", *args],
-        cwd=project.dir,
-        env=project.env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def checkpoint(project: Project) -> Path:
     state = Path(project.env["PULUMI_BACKEND_URL"].removeprefix("file://"))
     return next(state.glob(f".pulumi/stacks/*/{STACK}.json"))
@@ -81,7 +68,7 @@ def test_on_a_healthy_stack_the_step_changes_nothing_and_calls_no_api(
     project = deployed(shared_project)
     before = written_at(project)
     project.api.post("/_admin/reset-stats")
-    step = recover_step(project)
+    step = project.recover()
     assert step.returncode == 0, step.stderr
     report = json.loads(step.stdout)
     assert (report["changed"], report["lockChecked"]) == (False, True), report
@@ -99,7 +86,7 @@ def test_a_dead_process_lock_is_cleared_and_a_live_one_stops_the_step(
     blocked = project.up(check=False)
     assert "locked" in blocked.output, "the lock is where pulumi looks for it"
 
-    step = recover_step(project)
+    step = project.recover()
     assert step.returncode == 0, step.stderr
     assert json.loads(step.stdout)["locksCleared"] and "that process is gone" in step.stderr
     assert not object_exists(backend, lock)
@@ -109,7 +96,7 @@ def test_a_dead_process_lock_is_cleared_and_a_live_one_stops_the_step(
     running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "pulumi-up-stand-in"])
     try:
         lock = write_lock(backend, pid=running.pid)
-        step = recover_step(project)
+        step = project.recover()
         assert step.returncode == BUSY, step.stderr
         assert f"locked by a running `pulumi` of ci@{socket.gethostname()} (pid {running.pid})" in step.stderr
         assert object_exists(backend, lock)
@@ -120,14 +107,14 @@ def test_a_dead_process_lock_is_cleared_and_a_live_one_stops_the_step(
 def test_another_machines_lock_is_cleared_only_when_older_than_asked(shared_project: Project, backend: Backend) -> None:
     project = deployed(shared_project)
     lock = write_lock(backend, hostname="ci-runner-7", timestamp=datetime.now(UTC) - timedelta(minutes=30))
-    step = recover_step(project)
+    step = project.recover()
     assert step.returncode == BUSY
     assert "ci@ci-runner-7" in step.stderr and "pulumi cancel --yes --stack e2e" in step.stderr
     assert "--break-locks-older-than" in step.stderr
-    assert recover_step(project, "--break-locks-older-than", "60").returncode == BUSY
+    assert project.recover("--break-locks-older-than", "60").returncode == BUSY
     assert object_exists(backend, lock)
 
-    step = recover_step(project, "--break-locks-older-than", "20")
+    step = project.recover("--break-locks-older-than", "20")
     assert step.returncode == 0, step.stderr
     assert not object_exists(backend, lock)
 
@@ -171,7 +158,7 @@ def test_a_metadata_file_torn_by_a_kill_is_deleted_and_the_stack_reads_again(pro
     sidecar = checkpoint(project).with_name(f"{STACK}.json.attrs")
     sidecar.write_text("")
     assert "failed to load checkpoint" in project.preview(check=False).output
-    step = recover_step(project)
+    step = project.recover()
     assert step.returncode == 0, step.stderr
     assert json.loads(step.stdout)["sidecarsDeleted"] == [f"{STACK}.json.attrs"]
     assert "half-written when a run was killed" in step.stderr

@@ -4,7 +4,6 @@ duplicates a hook."""
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
@@ -154,14 +153,6 @@ def test_the_step_reports_what_it_did_as_json_on_a_shared_backend(
 ) -> None:
     project = fleet_project(tmp_path, start_api, shared, count=3)
     project.up()
-    step = subprocess.run(
-        [sys.executable, "-m", "pulumi_webhooks", "recover", "--stack", STACK, "--json"],
-        cwd=project.dir,
-        env=project.env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    report = json.loads(step.stdout)
+    report = project.recovered()
     says = {"postgres": "PostgreSQL", "s3": "S3-compatible bucket"}[shared.kind]
     assert (report["backend"], report["lockChecked"], report["changed"]) == (says, True, False), report

@@ -24,7 +24,7 @@ import pytest
 from harness.api import PASSWORD, STATIC_TOKEN, USER, Api
 from harness.backends import BACKEND_SECRETS, Backend, PostgresServer, file_backend
 from harness.interrupt import interrupt_up, kill_orphaned_providers, record, start_up, wait_for_hooks
-from harness.project import STACK, Project, Run, cli_env, new_project, pulumi_command
+from harness.project import STACK, Project, cli_env, new_project, pulumi_command
 from tests.leaks import assert_no_leaks, leaks, project_sources
 from tests.support import ApiFactory
 
@@ -289,21 +289,6 @@ KILL_LATENCY_MS = {"hooks": "20", "fleet": "200"}
 FLEET_CONCURRENCY = "8"
 
 
-def recovery_step(project: Project) -> dict[str, Any]:
-    """`pulumi-webhooks recover --stack`, the first step of the pipeline (docs/pipelines.md)."""
-    step = subprocess.run(
-        [sys.executable, "-m", "pulumi_webhooks", "recover", "--stack", STACK, "--json"],
-        cwd=project.dir,
-        env=project.env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    project.runs.append(Run(("recover",), step.returncode, step.stdout + step.stderr))
-    assert step.returncode == 0, step.stderr
-    return dict(json.loads(step.stdout))
-
-
 def writes(api: Api, operation: str) -> int:
     if operation == "create":
         return len(api.webhooks())
@@ -382,7 +367,7 @@ def kill_trial(
     record(project, process, output)
     result: dict[str, Any] = {}
     if pipeline:
-        step = recovery_step(project)
+        step = project.recovered()
         creates = [step["imported"], step["dropped"], step["ambiguous"], step["alreadyInState"]]
         result.update(
             pending=sum(map(len, creates)) + step["otherPending"],
