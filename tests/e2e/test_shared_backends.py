@@ -64,14 +64,18 @@ def pipeline(project: Project, *step_args: str) -> subprocess.Popen[str]:
     )
 
 
-def start_second_once_the_first_holds_the_stack(project: Project, first: subprocess.Popen[str]) -> None:
-    """Waits until the first runner's `up` has taken the stack's lock in the backend."""
+def wait_for_locks(project: Project, held: bool, runner: subprocess.Popen[str], what: str) -> None:
+    """Waits until the stack's backend holds a lock (`held`) or none, while `runner` goes on."""
     store = open_store(project.env["PULUMI_BACKEND_URL"], project.dir)
     assert not isinstance(store, Unreadable)
     deadline = time.monotonic() + 120
-    while not store.keys(".pulumi/locks/"):
-        assert first.poll() is None and time.monotonic() < deadline, "the first runner never took the stack"
+    while bool(store.keys(".pulumi/locks/")) != held:
+        assert runner.poll() is None and time.monotonic() < deadline, what
         time.sleep(0.1)
+
+
+def start_second_once_the_first_holds_the_stack(project: Project, first: subprocess.Popen[str]) -> None:
+    wait_for_locks(project, True, first, "the first runner never took the stack")
 
 
 def exactly(project: Project, count: int) -> None:
@@ -128,7 +132,7 @@ def test_the_step_never_imports_over_a_run_that_took_the_stack_while_it_worked(
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.0)  # the step has cleared the killed run's lock and is listing the API
+    wait_for_locks(project, False, step, "the step never cleared the killed run's lock")  # it now lists the API
     other = subprocess.Popen(
         [pulumi_command(), "refresh", "--yes", "--skip-preview", "--stack", STACK],
         cwd=project.dir,
