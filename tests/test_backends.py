@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -41,6 +42,10 @@ def test_a_password_in_the_url_is_never_shown() -> None:
         == "postgres://ci:****@db:5432/state?sslmode=disable"
     )
     assert shown("s3://bucket?endpoint=http://127.0.0.1:9000") == "s3://bucket?endpoint=http://127.0.0.1:9000"
+    assert (
+        shown("postgres://db/state?password=s3cret-pw&sslmode=disable&sslpassword=k3y-pw")
+        == "postgres://db/state?password=****&sslmode=disable&sslpassword=****"
+    )
 
 
 @pytest.mark.parametrize(
@@ -94,6 +99,21 @@ def test_a_postgres_backend_that_refuses_the_login_fails_clearly_without_the_pas
     message = str(raised.value)
     assert "the PostgreSQL backend postgres://pulumi:****@127.0.0.1" in message and "could not be read" in message
     assert "wrong-Passw0rd-xyz" not in message and PG_PASSWORD not in message
+
+
+def test_a_password_with_url_escapes_reaches_the_server_as_written_and_is_never_shown(
+    postgres_server: PostgresServer,
+) -> None:
+    """`%`, `&` and `=` in a password, escaped in the URL as the CLI needs them: the step's login
+    sends the password as written, so the server's refusal names no part of it."""
+    password = "50%off&a=b-Secret"
+    url = postgres_server.backend().url.replace(PG_PASSWORD, "x")
+    url = url.replace("postgres://pulumi:x@", "postgres://pulumi@", 1) + "&password=" + quote(password, safe="")
+    with pytest.raises(PulumiFailed) as raised:
+        PostgresStore(url).keys(".pulumi/")
+    message = str(raised.value)
+    assert "password authentication failed" in message, message
+    assert password not in message and quote(password, safe="") not in message and "50%" not in message
 
 
 def test_a_table_name_from_the_url_is_a_table_name() -> None:

@@ -21,10 +21,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import yaml
 
+from ..api.redact import Redactor
 from ..errors import PulumiFailed
 
 
@@ -68,13 +69,17 @@ def backend_url(cwd: Path, environ: Mapping[str, str]) -> str | None:
     return str(current) if current else None
 
 
+# libpq takes a password in the query too (`?password=...`, `sslpassword=...`).
+_QUERY_PASSWORD = re.compile(r"(^|&)((?:ssl)?password=)[^&]*", re.I)
+
+
 def shown(url: str) -> str:
     """`url` fit for a message: any password in it as ****, as the CLI shows it."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":****@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":****@", 1)
+    return urlunsplit(parts._replace(netloc=netloc, query=_QUERY_PASSWORD.sub(r"\1\2****", parts.query)))
 
 
 def open_store(url: str, cwd: Path) -> Store | Unreadable:
@@ -143,14 +148,17 @@ class PostgresStore:
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
-        query = parse_qs(parts.query)
-        self.table = (query.pop("table", None) or ["pulumi_state"])[0]
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        self.table = next((value for key, value in query if key == "table"), "pulumi_state")
         if not self._TABLE.fullmatch(self.table):
             raise PulumiFailed(f"the backend URL names the table {self.table!r}, which is not a table name")
-        remaining = "&".join(f"{key}={value}" for key, values in query.items() for value in values)
-        self._dsn = urlunsplit(parts._replace(query=remaining))
+        # Re-encoded, so that a password with %, & or = in it reaches libpq as written.
+        self._dsn = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k != "table"])))
         self._prefix = f"{parts.path.strip('/')}/" if parts.path.strip("/") else ""
         self._shown = shown(url)
+        # libpq's messages may quote what it could not parse, password included.
+        passwords = [v for k, v in query if k.lower() in ("password", "sslpassword")]
+        self._redact = Redactor([parts.password, unquote(parts.password or ""), *passwords])
 
     def _run(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         try:
@@ -165,6 +173,7 @@ class PostgresStore:
                 return list(cursor.fetchall()) if cursor.description else []
         except psycopg.Error as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            first = self._redact(first)
             raise PulumiFailed(f"the PostgreSQL backend {self._shown} could not be read: {first}") from None
 
     def keys(self, prefix: str) -> list[str]:
@@ -193,7 +202,7 @@ class S3Store:
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
-        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        query = dict(parse_qsl(parts.query))
         self.bucket = parts.netloc
         self.prefix = parts.path.strip("/")
         endpoint = query.get("endpoint")
