@@ -246,6 +246,25 @@ def object_exists(backend: Backend, key: str) -> bool:
     return any(item["Key"] == key for item in listed.get("Contents", []))
 
 
+def stored_objects(backend: Backend) -> dict[str, bytes]:
+    """Every object of the backend under `.pulumi/`, by key: any write of the CLI changes it (a
+    checkpoint, its backup, a history entry)."""
+    if backend.kind == "file":
+        root = Path(backend.url.removeprefix("file://"))
+        return {str(p.relative_to(root)): p.read_bytes() for p in (root / ".pulumi").rglob("*") if p.is_file()}
+    if backend.kind == "postgres":
+        import psycopg
+
+        dsn, table, prefix = _postgres(backend)
+        with psycopg.connect(dsn) as connection:
+            rows = connection.execute(f"SELECT key, data::text FROM {table} WHERE key LIKE %s", (prefix + ".pulumi/%",))
+            return {key.removeprefix(prefix): data.encode() for key, data in rows}
+    client, bucket = _s3(backend), urlsplit(backend.url).netloc
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=".pulumi/")
+    keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+    return {key: client.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+
 def _postgres(backend: Backend) -> tuple[str, str, str]:
     """The DSN without `table`, the table, and the key prefix (the database's name, as the CLI puts it)."""
     parts = urlsplit(backend.url)
