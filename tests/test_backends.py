@@ -19,6 +19,8 @@ from pulumi_webhooks.cli.backends import (
     open_store,
     shown,
 )
+from pulumi_webhooks.cli.locks import locks_of
+from pulumi_webhooks.cli.stack import Stack
 from pulumi_webhooks.errors import PulumiFailed
 
 
@@ -130,3 +132,24 @@ def test_the_file_backend_s_sidecar_goes_with_its_object(tmp_path: Path) -> None
     assert store.keys(".pulumi/locks/") == [key], "a sidecar is not an object of its own"
     store.delete(key)
     assert not object_exists(backend, key) and not object_exists(backend, key + ".attrs")
+
+
+class ReleasedWhileListed(DirectoryStore):
+    """A local-directory backend where the run holding the lock releases it just after the step
+    lists the locks and before it reads them."""
+
+    def keys(self, prefix: str) -> list[str]:
+        listed = super().keys(prefix)
+        for key in listed:
+            self.delete(key)
+        return listed
+
+
+def test_a_lock_released_between_listing_and_reading_is_no_lock(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
+    stack = Stack("dev", tmp_path)
+    key = ".pulumi/locks/organization/p/dev/0a1b.json"
+    lock = {"pid": 1, "username": "ci", "hostname": "elsewhere", "timestamp": "2026-12-01T00:00:00Z"}
+    put_object(file_backend(tmp_path / "state"), key, json.dumps(lock).encode())
+    assert [held.key for held in locks_of(stack, DirectoryStore(tmp_path / "state"))] == [key]
+    assert locks_of(stack, ReleasedWhileListed(tmp_path / "state")) == []

@@ -55,12 +55,14 @@ class Lock:
 
 def locks_of(stack: Stack, store: Store) -> list[Lock]:
     """The locks of `stack` in its backend: project-scoped ones, and those of the legacy layout."""
-    return [
-        _read_lock(key, store.read(key))
+    keys = [
+        key
         for prefix in stack.lock_prefixes()
         for key in store.keys(prefix)
         if key.endswith(".json") and "/" not in key[len(prefix) :]
     ]
+    # A lock released between the listing and the read is no lock: its run has ended.
+    return [_read_lock(key, content) for key in keys if (content := store.read(key)) is not None]
 
 
 def stale(lock: Lock, stack: str, break_after: timedelta | None) -> bool:
@@ -89,10 +91,10 @@ def _process_start(pid: int) -> datetime | None:
     return datetime.fromtimestamp(boot + int(fields[19]) / ticks, UTC)  # field 22: start time, in ticks
 
 
-def _read_lock(key: str, content: bytes | None) -> Lock:
+def _read_lock(key: str, content: bytes) -> Lock:
     try:
-        data = json.loads(content or b"")
+        data = json.loads(content)
         taken = datetime.fromisoformat(str(data["timestamp"]).replace("Z", "+00:00")).astimezone(UTC)
-    except (ValueError, KeyError, TypeError):  # unreadable or gone: nothing tells who holds it
+    except (ValueError, KeyError, TypeError):  # unreadable (torn): nothing tells who holds it
         data, taken = {}, datetime.fromtimestamp(0, UTC)
     return Lock(key, int(data.get("pid", 0)), str(data.get("username", "?")), str(data.get("hostname", "?")), taken)
