@@ -49,6 +49,13 @@ class Unreadable:
     reason: str
 
 
+NO_BACKEND = (
+    "no state backend was found for it (no PULUMI_BACKEND_URL, no backend.url in Pulumi.yaml, no "
+    "`pulumi login`): if `pulumi up` says the stack is locked by a run you know was killed, run "
+    "`pulumi cancel --stack STACK` once, then the pipeline again"
+)
+
+
 def backend_url(cwd: Path, environ: Mapping[str, str]) -> str | None:
     """The URL the CLI would use in `cwd`: PULUMI_BACKEND_URL, the project's, or the stored login."""
     if environ.get("PULUMI_BACKEND_URL"):

@@ -109,9 +109,10 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None, wait
     """Makes `stack` ready for `pulumi up` after an interrupted one; see the module's text."""
     report = Report(stack.name)
     url = backends.backend_url(stack.cwd, os.environ)
-    store = backends.open_store(url, stack.cwd) if url else None
-    if isinstance(store, backends.Unreadable):
-        report.lock_check, report.lock_note, store = False, store.reason, None
+    opened = backends.open_store(url, stack.cwd) if url else backends.Unreadable(backends.NO_BACKEND)
+    store = None if isinstance(opened, backends.Unreadable) else opened
+    if isinstance(opened, backends.Unreadable):
+        report.lock_check, report.lock_note = False, opened.reason
     if store is not None:
         report.backend = store.kind
         _clear_stale_locks(stack, store, break_locks_after, wait, report)
