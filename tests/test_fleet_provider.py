@@ -97,6 +97,9 @@ def test_diff_update_read_and_delete_touch_only_what_changed(api: Api, engines: 
     engine = connect(engines, api)
     fleet_id, outs = engine.create(fleet(5))
     assert engine.diff(fleet_id, state(outs), fleet(5)).changes == provider_pb2.DiffResponse.DIFF_NONE
+    unset = fleet(5)
+    unset["secrets"]["ops/h00"]["password"] = ""  # an empty secret is no secret, as in the rules
+    assert engine.diff(fleet_id, state(outs), unset).changes == provider_pb2.DiffResponse.DIFF_NONE
     changed = fleet(5)
     changed["hooks"]["ops/h01"]["endpoint"] = "https://ops.example.com/v2/1"
     del changed["hooks"]["ops/h04"], changed["secrets"]["ops/h04"]

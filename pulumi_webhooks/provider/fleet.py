@@ -162,8 +162,7 @@ class _Plan:
         old, new = self.old_hooks[key], self.hooks[key]
         if any(_normal(name, old.get(name)) != _normal(name, new.get(name)) for name in VISIBLE):
             return True
-        old_secrets, new_secrets = self.old_secrets.get(key) or {}, self.secrets.get(key) or {}
-        return any((old_secrets.get(name) or None) != (new_secrets.get(name) or None) for name in SECRETS)
+        return _set(self.old_secrets, key) != _set(self.secrets, key)
 
     def detailed_diff(self) -> dict[str, str]:
         """Each changed property path, `hooks["team/name"].endpoint` say, and its kind of change."""
@@ -180,8 +179,8 @@ class _Plan:
                     kind = "add" if before is None else "delete" if after is None else "update"
                     paths[f"{_path(HOOKS, key)}.{name}"] = kind
         for key in sorted(set(self.hooks) | set(self.old_hooks)):
-            before, after = bool(self.old_secrets.get(key)), bool(self.secrets.get(key))
-            if (self.old_secrets.get(key) or {}) != (self.secrets.get(key) or {}) and (before or after):
+            before, after = _set(self.old_secrets, key), _set(self.secrets, key)
+            if before != after:
                 paths[_path(SECRET_MAP, key)] = "add" if not before else "delete" if not after else "update"
         return paths
 
@@ -192,6 +191,12 @@ class _Plan:
     def adopt_id(self, key: str) -> str | None:
         adopt_id = self.hooks[key].get(ADOPT_KEY)
         return str(adopt_id) if adopt_id not in (None, "") else None
+
+
+def _set(secrets: Hooks, key: str) -> dict[str, Any]:
+    """The secrets of hook `key` that are set: an empty one is no secret (the rules' view), so
+    the fleet's diff and its update agree on what changed."""
+    return {name: value for name, value in (secrets.get(key) or {}).items() if name in SECRETS and value}
 
 
 class _State:
