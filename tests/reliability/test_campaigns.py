@@ -352,6 +352,7 @@ def kill_trial(
     deadline = time.monotonic() + 120
     while writes(api, operation) < at and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert process.poll() is None, f"the `up` ended before {at} writes: this trial would kill nothing"
     if kill == "server":
         port = api.url.rsplit(":", 1)[1]
         api.process.process.kill()  # SIGKILL: no goodbye to in-flight requests
@@ -596,6 +597,8 @@ def test_9_eight_stacks_of_one_catalog_deployed_at_once_through_the_automation_a
     throttled = statuses(api).get("429", 0)
     if share is None:
         assert throttled > 0, "the account's rate limit was met"
+    else:
+        assert throttled <= 3, f"each stack at its share stays under the account's limit: {throttled} 429s"
     sources["API server log"] = api.log()
     assert not leaks(sources, SECRETS), f"secrets in plaintext: {leaks(sources, SECRETS)}"
     report(
