@@ -89,7 +89,7 @@ def test_two_pipelines_started_at_once_make_each_hook_once(
 ) -> None:
     """Both start together on an empty stack: the engine's lock lets one `up` through; the other
     runner's step, told to wait, waits for it, and its `up` then finds nothing to do."""
-    project = fleet_project(tmp_path, start_api, shared, "--latency-ms", "200")
+    project = fleet_project(tmp_path, start_api, shared, "--latency-ms", "500")
     first = pipeline(project, "--wait", "5")
     start_second_once_the_first_holds_the_stack(project, first)
     second = pipeline(project, "--wait", "5")
@@ -105,7 +105,7 @@ def test_two_pipelines_started_at_once_make_each_hook_once(
 def test_without_a_wait_the_second_runner_is_refused_with_a_clear_message(
     tmp_path: Path, start_api: ApiFactory, shared: Backend
 ) -> None:
-    project = fleet_project(tmp_path, start_api, shared, "--latency-ms", "200")
+    project = fleet_project(tmp_path, start_api, shared, "--latency-ms", "500")
     first = pipeline(project)
     start_second_once_the_first_holds_the_stack(project, first)
     second = pipeline(project)
@@ -121,7 +121,7 @@ def test_the_step_never_imports_over_a_run_that_took_the_stack_while_it_worked(
 ) -> None:
     """A killed `up` leaves pending creates; while the step lists the API (slowly), another run
     takes the stack: the step imports nothing and says why, and the pipeline run again converges."""
-    project = fleet_project(tmp_path, start_api, shared, "--latency-ms", "1500", count=12)
+    project = fleet_project(tmp_path, start_api, shared, "--latency-ms", "3000", count=12)
     interrupt_up(project, signal.SIGKILL, after_hooks=4)
     assert project.export()["deployment"].get("pending_operations"), "the case the step is for"
     step = subprocess.Popen(
@@ -141,6 +141,8 @@ def test_the_step_never_imports_over_a_run_that_took_the_stack_while_it_worked(
         stderr=subprocess.STDOUT,
         text=True,
     )
+    # The rival holds the stack while the step still lists the API (two calls at 3 s each).
+    wait_for_locks(project, True, step, "the step ended before the other run took the stack")
     _, said = step.communicate(timeout=300)
     other.communicate(timeout=300)
     assert step.returncode == BUSY, said
