@@ -131,7 +131,9 @@ class PostgresServer:
             if ready.returncode == 0:
                 return self
             time.sleep(0.2)
-        raise RuntimeError(f"PostgreSQL did not start: {(self.directory / 'postgres.log').read_text()[-2000:]}")
+        said = (self.directory / "postgres.log").read_text()[-2000:]
+        self.stop()  # a server that never answered is not left running
+        raise RuntimeError(f"PostgreSQL did not start: {said}")
 
     def backend(self) -> Backend:
         """A table of its own in the server's database: the CLI makes it on first use."""
@@ -191,6 +193,7 @@ class S3Server:
                         return self
             except OSError:
                 time.sleep(0.1)
+        self.stop()  # a server that never answered is not left running
         raise RuntimeError(f"versitygw did not start: {(self.directory / 'versitygw.log').read_text()[-2000:]}")
 
     def backend(self) -> Backend:
