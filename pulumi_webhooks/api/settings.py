@@ -19,7 +19,8 @@ class ClientSettings:
     max_retry_seconds: float = 120.0
     backoff_factor: float = 0.5
     max_requests_per_second: float | None = None
-    # How many API calls the provider makes at once: a fleet's, or per-hook calls (the SDK's server ran four).
+    # How many API calls a fleet makes at once, and how many per-hook calls the provider serves at
+    # once (the SDK's server ran four). Several fleets in one stack each have this many.
     max_concurrent_requests: int = 16
     credential_hint: str = "check the API credentials"
     # False: refuse to create a webhook whose exact look-alike already exists (an interrupted
