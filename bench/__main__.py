@@ -221,13 +221,15 @@ def main(argv: list[str]) -> int:
                         file=sys.stderr,
                         flush=True,
                     )
-            for program in programs:
-                for timing in per_run[-1][program]:
-                    wanted = expected_calls(program, timing.operation, n)
-                    if timing.calls != wanted:
-                        failures.append(
-                            f"{program} {timing.operation} N={n}: API calls {timing.calls}, expected {wanted}"
-                        )
+            for run, results in enumerate(per_run, 1):  # every run: a wrong count in any one fails
+                for program in programs:
+                    for timing in results[program]:
+                        wanted = expected_calls(program, timing.operation, n)
+                        if timing.calls != wanted:
+                            failures.append(
+                                f"{program} {timing.operation} N={n} run {run}: API calls {timing.calls}, "
+                                f"expected {wanted}"
+                            )
             rows.extend(summarize(per_run, n, latency))
 
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, api_server(0, Path(tmp)) as api:
