@@ -59,7 +59,8 @@ class Api:
         return response.json()
 
     def webhooks(self) -> list[dict[str, Any]]:
-        return self._get("/webhooks")
+        """Alice's webhooks as they are now, whole: not paged, not behind (as the vendor's list may be)."""
+        return self._get("/_admin/webhooks")
 
     def stats(self) -> dict[str, Any]:
         return self._get("/_admin/stats")

@@ -9,6 +9,7 @@ import sys
 
 from .app import VENDOR_ROUTES, AppConfig
 from .faults import ID_FIELDS, RETRY_AFTER_FORMATS, FaultConfig
+from .listing import PAGE_STYLES, ListingConfig
 from .serving import serve
 
 _ACCOUNT_PATTERN = re.compile(r"[A-Za-z0-9_.@-]+")
@@ -61,6 +62,13 @@ def _positive_float(value: str) -> float:
     return number
 
 
+def _non_negative_float(value: str) -> float:
+    number = float(value)
+    if not number >= 0:
+        raise argparse.ArgumentTypeError("expected a number of 0 or more")
+    return number
+
+
 def _route(value: str) -> str:
     method, _, rule = value.strip().partition(" ")
     route = f"{method.upper()} {rule.strip()}"
@@ -75,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Local stand-in for the vendor webhooks API (see docs/api.md), with fault knobs.",
         epilog=(
             "Besides the vendor routes: GET /healthz (no auth), and for tests (bearer auth):"
-            " GET /_admin/stats, POST /_admin/reset-stats, POST /_admin/revoke-tokens."
+            " GET /_admin/stats, GET /_admin/webhooks (the account's webhooks, whole and current),"
+            " POST /_admin/reset-stats, POST /_admin/revoke-tokens."
             " Once listening, prints one line 'listening on http://HOST:PORT' to stdout."
         ),
     )
@@ -118,6 +127,55 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         type=str.upper,
         help="logging level of the request log on stderr (default INFO)",
+    )
+
+    vendor = parser.add_argument_group(
+        "how real APIs differ (all off by default: one consistent list, keys ignored)",
+        "GET /webhooks/<id> always reads the current webhook; only the list pages and lags.",
+    )
+    vendor.add_argument(
+        "--page-style",
+        choices=PAGE_STYLES,
+        default="none",
+        help="how GET /webhooks pages its list: none (one JSON list), link (Link rel=next, ?page&per_page), "
+        "cursor ({items, nextCursor, hasMore}, ?cursor&limit), next-url ({count, next, results}, ?page&page_size), "
+        "has-more ({data, has_more}, ?starting_after&limit), page ({items, page, pageSize, totalCount}), "
+        "offset ({items, offset, limit, total})",
+    )
+    vendor.add_argument(
+        "--page-size",
+        type=_positive_int,
+        default=30,
+        metavar="N",
+        help="webhooks per page when the client asks for no size (default 30)",
+    )
+    vendor.add_argument(
+        "--page-max",
+        type=_positive_int,
+        default=100,
+        metavar="N",
+        help="the largest page a client may ask for; larger asks get this (default 100)",
+    )
+    vendor.add_argument(
+        "--page-max-refused", action="store_true", help="answer a larger ask than --page-max 400, as Stripe does"
+    )
+    vendor.add_argument(
+        "--page-loop",
+        action="store_true",
+        help="a paging bug: after the last page, the next link, cursor or total leads back to the first page",
+    )
+    vendor.add_argument(
+        "--list-lag-seconds",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="S",
+        help="GET /webhooks shows the account as it was S seconds ago, as a read replica or search index does",
+    )
+    vendor.add_argument(
+        "--idempotency-keys",
+        action="store_true",
+        help="honour Idempotency-Key on POST /webhooks: a repeat with the same key and body within a day "
+        "answers as the first did and makes nothing; with another body, 422",
     )
 
     faults = parser.add_argument_group("fault injection (all off by default)")
@@ -212,6 +270,15 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             without_routes=frozenset(args.without_route),
         ),
+        listing=ListingConfig(
+            page_style=args.page_style,
+            page_size=args.page_size,
+            page_max=args.page_max,
+            lag_seconds=args.list_lag_seconds,
+            page_loop=args.page_loop,
+            page_max_refused=args.page_max_refused,
+        ),
+        idempotency_keys=args.idempotency_keys,
     )
     serve(args.host, args.port, args.db, config)
     return 0

@@ -8,11 +8,13 @@ body. So a client without a valid token learns nothing, not even a 404.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 import json
 import logging
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
 from .faults import FaultConfig, Faults
+from .listing import BadListRequest, LaggingView, ListingConfig, page_of
 from .stats import Stats
 from .store import Store, WebhookFields, WebhookRow
 from .tokens import TokenAuthority
@@ -42,6 +45,7 @@ _ROUTES = Map(
         Rule("/webhooks", endpoint="webhooks"),
         Rule("/webhooks/<id>", endpoint="webhook"),
         Rule("/_admin/stats", endpoint="admin_stats"),
+        Rule("/_admin/webhooks", endpoint="admin_webhooks"),
         Rule("/_admin/reset-stats", endpoint="admin_reset_stats"),
         Rule("/_admin/revoke-tokens", endpoint="admin_revoke_tokens"),
     ],
@@ -50,7 +54,7 @@ _ROUTES = Map(
 # Reachable without a bearer token.
 _PUBLIC = frozenset({"authtoken", "healthz"})
 # Test plumbing: never slowed down or refused by faults, never counted in stats.
-_INTERNAL = frozenset({"healthz", "admin_stats", "admin_reset_stats", "admin_revoke_tokens"})
+_INTERNAL = frozenset({"healthz", "admin_stats", "admin_webhooks", "admin_reset_stats", "admin_revoke_tokens"})
 # (endpoint, method) -> the WebhooksApp method that answers it.
 _HANDLERS = {
     ("authtoken", "POST"): "login",
@@ -61,6 +65,7 @@ _HANDLERS = {
     ("webhook", "PUT"): "update_webhook",
     ("webhook", "DELETE"): "delete_webhook",
     ("admin_stats", "GET"): "admin_stats",
+    ("admin_webhooks", "GET"): "admin_webhooks",
     ("admin_reset_stats", "POST"): "admin_reset_stats",
     ("admin_revoke_tokens", "POST"): "admin_revoke_tokens",
 }
@@ -78,6 +83,13 @@ class AppConfig:
     token_ttl: int = 3600
     max_body_bytes: int = 65536
     faults: FaultConfig = field(default_factory=FaultConfig)
+    listing: ListingConfig = field(default_factory=ListingConfig)
+    # Honour an Idempotency-Key on creates, as Stripe-style APIs do: the same key and body within
+    # a day answer what the first create answered, and make nothing.
+    idempotency_keys: bool = False
+
+
+IDEMPOTENCY_KEY_SECONDS = 24 * 3600
 
 
 class ApiError(Exception):
@@ -131,6 +143,8 @@ class WebhooksApp:
         self.tokens = TokenAuthority(store, config.token_ttl, config.api_tokens)
         self.faults = Faults(config.faults)
         self.stats = Stats()
+        self.view = LaggingView(config.listing.lag_seconds)
+        self._keys_lock = threading.Lock()
         self._handlers: dict[tuple[str, str], Handler] = {key: getattr(self, name) for key, name in _HANDLERS.items()}
 
     # --- WSGI entry point -------------------------------------------------
@@ -263,23 +277,50 @@ class WebhooksApp:
     # --- webhooks ---------------------------------------------------------
 
     def create_webhook(self, request: Request, exchange: _Exchange, args: dict[str, str]) -> Response:
-        fields = _validated(self._json_body(request))
+        body = self._json_body(request)
+        fields = _validated(body)
         assert exchange.account is not None
-        new_id = self.store.create(exchange.account, fields)
-        # The webhook is committed either way: that is the point of these faults.
+        key = request.headers.get("Idempotency-Key", "").strip() if self.config.idempotency_keys else ""
+        if not key:
+            return self._answer_create(exchange, self._commit_create(exchange.account, fields))
+        asked = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        with self._keys_lock:  # a second request with the key waits for the first's answer
+            found = self.store.answer_for_key(exchange.account, key, IDEMPOTENCY_KEY_SECONDS)
+            if found is not None:
+                first_hash, first_answer = found
+                if first_hash != asked:
+                    raise ApiError(422, "Idempotency-Key was already used with other parameters")
+                return self._answer_create(exchange, json.loads(first_answer), replayed=True)
+            answer = self._commit_create(exchange.account, fields)
+            self.store.record_answer(exchange.account, key, asked, json.dumps(answer))
+        return self._answer_create(exchange, answer)
+
+    def _commit_create(self, account: str, fields: WebhookFields) -> dict[str, Any]:
+        """Stores the webhook; the body of the create's answer."""
+        with self.view.writing:
+            new_id = self.store.create(account, fields)
+            self.view.record(account, new_id, None)
+        answer: dict[str, Any] = {"message": "Webhook created successfully"}
+        if not self.config.faults.create_without_id:
+            answer[self.config.faults.id_field] = new_id
+        return answer
+
+    def _answer_create(self, exchange: _Exchange, answer: dict[str, Any], replayed: bool = False) -> Response:
+        # The webhook is committed either way: that is the point of these faults. A replayed
+        # answer (an idempotency key seen before) can be lost on its way as well.
         exchange.drop_connection = self.faults.drop_create_response()
         if self.faults.fail_after_commit():
             raise ApiError(500, "Injected server error after commit")
-        body: dict[str, Any] = {"message": "Webhook created successfully"}
-        if not self.config.faults.create_without_id:
-            body[self.config.faults.id_field] = new_id
-        return json_response(201, body)
+        return json_response(201, answer, {"Idempotent-Replayed": "true"} if replayed else None)
 
     def list_webhooks(self, request: Request, exchange: _Exchange, args: dict[str, str]) -> Response:
         assert exchange.account is not None
-        return json_response(
-            200, [_read_body(row, self.config.faults.id_field) for row in self.store.list(exchange.account)]
-        )
+        rows = self.view.as_listed(exchange.account, self.store.list(exchange.account))
+        try:
+            page = page_of(self.config.listing, rows, request.args, request.base_url, self._read_body)
+        except BadListRequest as error:
+            raise ApiError(400, str(error)) from None
+        return json_response(200, page.body, page.headers)
 
     def get_webhook(self, request: Request, exchange: _Exchange, args: dict[str, str]) -> Response:
         assert exchange.account is not None
@@ -287,28 +328,44 @@ class WebhooksApp:
         row = self.store.get(exchange.account, webhook_id) if webhook_id is not None else None
         if row is None:
             raise ApiError(404, "Webhook not found")
-        return json_response(200, _read_body(row, self.config.faults.id_field))
+        return json_response(200, self._read_body(row))
 
     def update_webhook(self, request: Request, exchange: _Exchange, args: dict[str, str]) -> Response:
         assert exchange.account is not None
         fields = _validated(self._json_body(request))
         webhook_id = _parse_id(args["id"])
+        with self.view.writing:
+            before = self.store.update(exchange.account, webhook_id, fields) if webhook_id is not None else None
+            if before is not None:
+                self.view.record(exchange.account, before.id, before)
         # Vendor quirk: a missing webhook is a 400, not a 404.
-        if webhook_id is None or not self.store.update(exchange.account, webhook_id, fields):
+        if before is None:
             raise ApiError(400, "Webhook not found")
         return json_response(200, {"message": "Webhook updated successfully"})
 
     def delete_webhook(self, request: Request, exchange: _Exchange, args: dict[str, str]) -> Response:
         assert exchange.account is not None
         webhook_id = _parse_id(args["id"])
-        if webhook_id is None or not self.store.delete(exchange.account, webhook_id):
+        with self.view.writing:
+            before = self.store.delete(exchange.account, webhook_id) if webhook_id is not None else None
+            if before is not None:
+                self.view.record(exchange.account, before.id, before)
+        if before is None:
             raise ApiError(404, "Webhook not found")
         return json_response(200, {"message": "Webhook deleted successfully"})
+
+    def _read_body(self, row: WebhookRow) -> dict[str, Any]:
+        return _read_body(row, self.config.faults.id_field)
 
     # --- admin (tests only) -------------------------------------------------
 
     def admin_stats(self, request: Request, exchange: _Exchange, args: dict[str, str]) -> Response:
         return json_response(200, self.stats.snapshot())
+
+    def admin_webhooks(self, request: Request, exchange: _Exchange, args: dict[str, str]) -> Response:
+        """The account's webhooks as they are now, whole: neither paged nor lagged."""
+        assert exchange.account is not None
+        return json_response(200, [self._read_body(row) for row in self.store.list(exchange.account)])
 
     def admin_reset_stats(self, request: Request, exchange: _Exchange, args: dict[str, str]) -> Response:
         self.stats.reset()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +32,14 @@ CREATE TABLE IF NOT EXISTS webhooks (
     updated_at TEXT
 );
 CREATE INDEX IF NOT EXISTS webhooks_account ON webhooks (account, id);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    account TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (account, key)
+);
 """
 
 _COLUMNS = "id, account, is_alert_hook, endpoint, auth_type, user_name, password, token"
@@ -134,21 +143,48 @@ class Store:
             ).fetchall()
         return [_row(raw) for raw in rows]
 
-    def update(self, account: str, webhook_id: int, fields: WebhookFields) -> bool:
-        """Replace every writable field; False when the account has no such webhook."""
+    def update(self, account: str, webhook_id: int, fields: WebhookFields) -> WebhookRow | None:
+        """Replace every writable field; the webhook as it was, or None when the account has no such webhook."""
+        before = self.get(account, webhook_id)
+        if before is None:
+            return None
         with self._lock:
-            cursor = self._conn.execute(
+            self._conn.execute(
                 "UPDATE webhooks SET is_alert_hook = ?, endpoint = ?, auth_type = ?,"
                 " user_name = ?, password = ?, token = ?, updated_at = ?"
                 " WHERE id = ? AND account = ?",
                 (*_values(fields), _now(), webhook_id, account),
             )
-            return cursor.rowcount > 0
+        return before
 
-    def delete(self, account: str, webhook_id: int) -> bool:
+    def delete(self, account: str, webhook_id: int) -> WebhookRow | None:
+        """Deletes the webhook; it as it was, or None when the account has no such webhook."""
+        before = self.get(account, webhook_id)
+        if before is None:
+            return None
         with self._lock:
-            cursor = self._conn.execute("DELETE FROM webhooks WHERE id = ? AND account = ?", (webhook_id, account))
-            return cursor.rowcount > 0
+            self._conn.execute("DELETE FROM webhooks WHERE id = ? AND account = ?", (webhook_id, account))
+        return before
+
+    # --- idempotency keys ---------------------------------------------------
+
+    def answer_for_key(self, account: str, key: str, max_age: float) -> tuple[str, str] | None:
+        """(request hash, answer body) recorded for an idempotency key, if younger than `max_age` s."""
+        with self._lock:
+            self._conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (time.time() - max_age,))
+            found = self._conn.execute(
+                "SELECT request_hash, response FROM idempotency_keys WHERE account = ? AND key = ?",
+                (account, key),
+            ).fetchone()
+        return None if found is None else (str(found[0]), str(found[1]))
+
+    def record_answer(self, account: str, key: str, request_hash: str, response: str) -> None:
+        """The answer a create with this idempotency key gave: what a repeat of it answers."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO idempotency_keys VALUES (?, ?, ?, ?, ?)",
+                (account, key, request_hash, response, time.time()),
+            )
 
 
 def _values(fields: WebhookFields) -> tuple[int, str, str, str | None, str | None, str | None]:
