@@ -71,6 +71,10 @@ class Unreachable(ApiError):
     """No HTTP answer: connection refused or reset, or a timeout."""
 
 
+class IncompleteListing(ApiError):
+    """The API's list of webhooks could not be read to its end, so it proves nothing missing."""
+
+
 class AmbiguousCreate(ApiError):
     """A create may or may not have happened, and the API's list cannot tell which hook it made."""
 
@@ -89,6 +93,14 @@ class LookAlikeExists(WebhooksError):
             "If this `up` renames the webhook, give it `aliases`. To create an identical webhook on purpose, "
             "set webhooks:createLookAlikes to true"
         )
+
+
+class ManyGone(WebhooksError):
+    """A refresh would take more of a stack's webhooks for deleted than is likely: nothing was dropped."""
+
+
+class AccountChanged(WebhooksError):
+    """Webhooks made in one API account are not found in the one the stack now points at: nothing was dropped."""
 
 
 class PulumiFailed(WebhooksError):

@@ -45,7 +45,7 @@ def test_lifecycle_with_login_caches_the_token(api: Api) -> None:
     assert live is not None
     assert live.endpoint == "https://ops.example.com/hook"
     assert live.secrets_set == {"token"}
-    assert [h.id for h in client.list()] == [webhook_id]
+    assert [h.id for h in client.listing().hooks] == [webhook_id]
 
     basic = parse(
         {"endpoint": "https://ops.example.com/v2", "authType": "basic", "userName": "u", "password": HOOK_PASSWORD}
@@ -79,7 +79,7 @@ def test_a_401_mid_run_renews_the_token_once(api: Api) -> None:
     client = login_client(api)
     client.create(bearer())
     assert api.post("/_admin/revoke-tokens").status_code == 200
-    assert len(client.list()) == 1
+    assert len(client.listing().hooks) == 1
     assert requests_to(api, "POST /authtoken") == 2
 
 
@@ -87,9 +87,9 @@ def test_a_401_mid_run_renews_the_token_once(api: Api) -> None:
 def test_expired_token_is_renewed_before_use(start_api: ApiFactory) -> None:
     api = start_api("--token-ttl", "2")
     client = login_client(api)
-    client.list()
+    client.listing()
     time.sleep(2.1)
-    client.list()
+    client.listing()
     assert requests_to(api, "POST /authtoken") == 2
     assert api.stats()["status"].get("401", 0) == 0, "renewed ahead of expiry, not after a refusal"
 
@@ -100,7 +100,7 @@ def test_bad_login_is_unauthorized_and_names_the_settings(api: Api, user: str, p
         ClientSettings(api_url=api.url, user_name=user, password=password, credential_hint="check webhooks:apiPassword")
     )
     with pytest.raises(errors.Unauthorized) as raised:
-        client.list()
+        client.listing()
     assert "POST /authtoken" in str(raised.value)
     assert "check webhooks:apiPassword" in str(raised.value)
     assert "wrong-Passw0rd-xyz" not in str(raised.value)
@@ -109,7 +109,7 @@ def test_bad_login_is_unauthorized_and_names_the_settings(api: Api, user: str, p
 def test_bad_static_token_is_unauthorized_without_echoing_it(api: Api) -> None:
     client = WebhooksClient(ClientSettings(api_url=api.url, api_token="bad-T0ken-xyz", credential_hint="fix it"))
     with pytest.raises(errors.Unauthorized) as raised:
-        client.list()
+        client.listing()
     assert raised.value.status == 401
     assert "bad-T0ken-xyz" not in str(raised.value)
 
@@ -119,7 +119,7 @@ def test_refused_credentials_are_asked_once_then_every_call_fails_at_once(api: A
         ClientSettings(api_url=api.url, user_name=USER, password="wrong-Passw0rd-xyz", credential_hint="check both")
     )
     with ThreadPoolExecutor(4) as pool:
-        failures = list(pool.map(lambda _: _failure(client.list), range(12)))
+        failures = list(pool.map(lambda _: _failure(client.listing), range(12)))
     assert all(isinstance(f, errors.Unauthorized) and "check both" in str(f) for f in failures), failures
     assert requests_to(api, "POST /authtoken") == 1, "logins run one at a time, so only the first is sent"
     assert requests_to(api, "GET /webhooks") == 0
@@ -129,7 +129,7 @@ def test_refused_credentials_are_asked_once_then_every_call_fails_at_once(api: A
 def test_a_refused_static_token_is_sent_at_most_once_per_thread(api: Api) -> None:
     client = WebhooksClient(ClientSettings(api_url=api.url, api_token="bad-T0ken-xyz", credential_hint="fix it"))
     with ThreadPoolExecutor(4) as pool:
-        failures = list(pool.map(lambda _: _failure(client.list), range(40)))
+        failures = list(pool.map(lambda _: _failure(client.listing), range(40)))
     assert all(isinstance(f, errors.Unauthorized) for f in failures)
     assert 1 <= requests_to(api, "GET /webhooks") <= 4, "only calls already in flight reach the API"
 
@@ -182,7 +182,7 @@ def test_create_reads_the_id_under_other_names(start_api: ApiFactory, id_field: 
     webhook_id = client.create(bearer())
     assert requests_to(api, "GET /webhooks") == 1, "only the one-off baseline listing"
     assert [str(h[id_field]) for h in api.webhooks()] == [webhook_id]
-    assert [h.id for h in client.list()] == [webhook_id]
+    assert [h.id for h in client.listing().hooks] == [webhook_id]
     live = client.get(webhook_id)
     assert live is not None and live.id == webhook_id and live.secrets_set == {"token"}
 
@@ -297,7 +297,7 @@ def test_unreachable_api_fails_fast_and_clearly() -> None:
     client = WebhooksClient(ClientSettings(api_url=f"http://127.0.0.1:{port}", api_token=STATIC_TOKEN, max_retries=1))
     started = time.monotonic()
     with pytest.raises(errors.Unreachable) as raised:
-        client.list()
+        client.listing()
     assert time.monotonic() - started < 10
     assert f"could not reach the API at http://127.0.0.1:{port}" in str(raised.value)
     assert STATIC_TOKEN not in str(raised.value)
@@ -308,7 +308,7 @@ def test_slow_api_times_out_naming_the_route(start_api: ApiFactory) -> None:
     client = WebhooksClient(ClientSettings(api_url=api.url, api_token=STATIC_TOKEN, read_timeout=0.3, max_retries=1))
     started = time.monotonic()
     with pytest.raises(errors.Unreachable) as raised:
-        client.list()
+        client.listing()
     assert time.monotonic() - started < 6
     assert str(raised.value).startswith("GET /webhooks failed (no response): timed out")
 
@@ -351,10 +351,10 @@ def test_retry_after_as_an_http_date_is_honoured(start_api: ApiFactory) -> None:
 def test_retry_after_is_waited_for(start_api: ApiFactory) -> None:
     api = start_api("--rate-limit", "1")
     client = login_client(api, backoff_factor=0.01)  # backoff alone would retry within milliseconds
-    client.list()  # login and the first list use up the burst
+    client.listing()  # login and the first list use up the burst
     started = time.monotonic()
-    client.list()
-    client.list()
+    client.listing()
+    client.listing()
     assert api.stats()["status"].get("429", 0) >= 1
     assert time.monotonic() - started >= 1.0, "each 429 said Retry-After: 1"
 
@@ -377,7 +377,7 @@ def test_429s_are_followed_for_max_retry_seconds_then_named(start_api: ApiFactor
     client = WebhooksClient(ClientSettings(api_url=api.url, api_token=STATIC_TOKEN, max_retry_seconds=1.5))
     started = time.monotonic()
     with ThreadPoolExecutor(8) as pool:
-        outcomes = list(pool.map(lambda _: _failure(client.list), range(8)))
+        outcomes = list(pool.map(lambda _: _failure(client.listing), range(8)))
     refused = [o for o in outcomes if isinstance(o, errors.RateLimited)]
     assert refused, "some calls could not get through in 1.5 s"
     assert "kept rate-limiting for 1.5 s" in str(refused[0])
@@ -391,7 +391,7 @@ def test_on_response_sees_every_answer_even_those_the_retries_consumed(start_api
     seen: list[requests.Response] = []
     client = WebhooksClient(ClientSettings(api_url=api.url, api_token=STATIC_TOKEN), on_response=seen.append)
     for _ in range(3):
-        client.list()
+        client.listing()
     assert [r.status_code for r in seen if r.status_code != 429] == [200, 200, 200]
     refused = [r for r in seen if r.status_code == 429]
     assert refused and all(r.headers["Retry-After"] == "1" for r in refused), "a retried 429 shows its headers"

@@ -102,14 +102,14 @@ def test_unreachable_host_is_named() -> None:
     # One retry is enough to see the message; the default five back off for 15 s.
     client = WebhooksClient(dataclasses.replace(chosen, max_retries=1))
     with pytest.raises(Unreachable, match=r"could not reach the API at http://127\.0\.0\.1:9"):
-        client.list()
+        client.listing()
 
 
 def test_an_expired_or_revoked_static_token_says_which_setting_to_fix(start_api: ApiFactory) -> None:
     api = start_api("--api-token", f"{USER}=short-lived-T0ken")
     client = WebhooksClient(settings({"webhooks:apiUrl": api.url, "webhooks:apiToken": "expired-T0ken"}))
     with pytest.raises(Unauthorized) as raised:
-        client.list()
+        client.listing()
     assert (
         "The API refused the token from webhooks:apiToken (or WEBHOOKS_API_TOKEN): set a valid one "
         "(`pulumi config set --secret webhooks:apiToken ...`)"

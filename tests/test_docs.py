@@ -77,8 +77,9 @@ def doc_line_pattern(line: str) -> re.Pattern[str]:
 
 def test_doctor_prints_what_the_docs_show(start_api: ApiFactory) -> None:
     passing, failing = docs.run_by("test_doctor_prints_what_the_docs_show")
-    api = start_api()
-    api.post("/webhooks", {"endpoint": "https://ops.example.com/hook", "authType": "none"})  # ids to show
+    api = start_api("--page-style", "page", "--page-size", "30", "--page-max", "100")  # as the page says
+    for i in range(40):
+        api.post("/webhooks", {"endpoint": f"https://ops.example.com/{i}", "authType": "none"})
     shown = doctor(api.url).out.splitlines()
     wanted = passing.text.splitlines()
     assert len(shown) == len(wanted), shown

@@ -22,7 +22,7 @@ import requests
 from harness.api import OTHER_PASSWORD, PASSWORD, STATIC_TOKEN, USER, Api
 from tests.support import ApiFactory
 
-ROUND_TRIP = ["create", "read by id", "update", "delete", "gone"]
+ROUND_TRIP = ["create", "list lag", "read by id", "update", "delete", "gone", "idempotency"]
 ALL_CHECKS = ["settings", "reachable", "credentials", "list shape", *ROUND_TRIP, "rate limits"]
 # The report's line: status, check name, time, detail (with "  fix: ..." when not ok).
 LINE = re.compile(r"(ok|FAIL|skip|info) +(\S+(?: \S+)*) +(\d+ ms|-)  (.*)")
@@ -69,6 +69,12 @@ def doctor(
     return Doctor(run.returncode, run.stdout, run.stderr)
 
 
+@pytest.fixture
+def api(start_api: ApiFactory) -> Api:
+    """One plain list, for the exact texts below; the paged styles have a test of their own."""
+    return start_api("--page-style", "none")
+
+
 def writes(api: Api) -> dict[str, int]:
     return {route: n for route, n in api.stats()["requests"].items() if not route.startswith("GET ")}
 
@@ -83,19 +89,24 @@ def test_a_healthy_api_passes_every_check_and_keeps_nothing(api: Api) -> None:
     assert checks["settings"][1] == f"{api.url}, login as {USER}"
     assert checks["reachable"][1] == "HTTP 401; plain HTTP, no TLS"
     assert checks["credentials"][1] == "login accepted; its tokens live 1h 0m"
-    assert checks["list shape"][1] == "a JSON list; ids in 'webhookId'"
+    assert checks["list shape"][1] == "a JSON list not paged; 1 webhook(s), ids in 'webhookId'"
     assert re.fullmatch(r"webhook \d+, id in 'webhookId'", checks["create"][1])
+    assert checks["list lag"][1] == "the list showed the new webhook at once, within webhooks:listSettleSeconds (10 s)"
     assert checks["read by id"][1] == "fields as written, token masked as '********'"
     assert checks["update"][1] == "endpoint and isAlertHook changed, and read back so"
+    assert re.fullmatch(
+        r"ignored: the repeat made a second webhook \(\d+; both deleted\), so lost creates are looked for",
+        checks["idempotency"][1],
+    )
     assert checks["rate limits"] == ("info", "no rate-limit headers seen")
     assert run.out.splitlines()[-1] == "all checks passed"
 
-    assert [h["webhookId"] for h in api.webhooks()] == [kept["webhookId"]], "the disposable webhook is gone"
+    assert [h["webhookId"] for h in api.webhooks()] == [kept["webhookId"]], "the disposable webhooks are gone"
     assert writes(api) == {
-        "POST /webhooks": 2,  # the kept one and the disposable one
+        "POST /webhooks": 4,  # the kept one, the disposable one, and the idempotency check's two
         "POST /authtoken": 1,
         "PUT /webhooks/<id>": 1,
-        "DELETE /webhooks/<id>": 1,
+        "DELETE /webhooks/<id>": 3,
     }
 
 
@@ -105,7 +116,7 @@ def test_a_static_token_on_an_empty_account(api: Api) -> None:
     checks = run.checks()
     assert checks["settings"][1] == f"{api.url}, a static token"
     assert checks["credentials"] == ("ok", "static token accepted; not a JWT with an exp claim: its expiry is unknown")
-    assert checks["list shape"] == ("ok", "a JSON list, empty: no items to tell the id field")
+    assert checks["list shape"] == ("ok", "a JSON list not paged, empty: no items to tell the id field")
     assert "POST /authtoken" not in writes(api)
     assert api.webhooks() == []
 
@@ -340,10 +351,10 @@ def test_without_delete_the_leftover_webhook_is_named(start_api: ApiFactory) -> 
     assert run.code == 1
     checks = run.checks()
     assert checks["delete"][0] == "FAIL" and "`pulumi destroy` takes them for gone" in checks["delete"][1]
-    assert checks["gone"] == ("skip", "delete failed")
+    assert checks["gone"] == checks["idempotency"] == ("skip", "delete failed")
     assert checks["cleanup"] == (
         "FAIL",
-        f"webhook {webhook_id} is left behind: the API still lists it  fix: delete webhook {webhook_id} "
+        f"webhook {webhook_id} is left behind: the API still has it  fix: delete webhook {webhook_id} "
         f"(endpoint {left['endpoint']}) in the API by hand",
     )
     assert run.out.splitlines()[-1] == "2 check(s) failed: delete, cleanup"
@@ -371,3 +382,70 @@ def test_a_failed_create_is_looked_for_and_nothing_is_left(start_api: ApiFactory
     assert checks["create"][0] == "FAIL"
     assert checks["cleanup"] == ("ok", "none was made")
     assert api.webhooks() == []
+
+
+STYLE_NAMES = {
+    "link": ("Link headers (rel=next)", "per_page"),
+    "cursor": ("a cursor in the body", "limit"),
+    "next-url": ("a next-page URL in the body", "page_size"),
+    "has-more": ("has-more with the last id", "limit"),
+    "page": ("page numbers with a total", "pageSize"),
+    "offset": ("offsets with a total", "limit"),
+}
+
+
+@pytest.mark.parametrize("style", list(STYLE_NAMES))
+def test_the_list_s_paging_is_named_and_its_largest_page_asked(start_api: ApiFactory, style: str) -> None:
+    api = start_api("--page-style", style, "--page-size", "3", "--page-max", "5")
+    for i in range(11):
+        api.post("/webhooks", {"endpoint": f"https://ops.example.com/{i}", "authType": "none"})
+    run = doctor(api.url, "--read-only")
+    assert run.code == 0, run.out
+    name, size = STYLE_NAMES[style]
+    shape = "a JSON list" if style == "link" else "an envelope"
+    assert run.checks()["list shape"] == (
+        "ok",
+        f"{shape} paged by {name}: 3 pages of up to 5 (asked {size}=100); 11 webhook(s), ids in 'webhookId'",
+    )
+
+
+@pytest.mark.slow
+def test_a_lagging_list_is_timed_and_a_settle_window_below_it_fails(start_api: ApiFactory) -> None:
+    api = start_api("--page-style", "none", "--list-lag-seconds", "1.5")
+    status, detail = doctor(api.url).checks()["list lag"]
+    assert status == "ok"
+    assert re.fullmatch(
+        r"the list showed the new webhook after 1\.\d s, within webhooks:listSettleSeconds \(10 s\)", detail
+    )
+    short = doctor(
+        api.url, WEBHOOKS_API_USERNAME=USER, WEBHOOKS_API_PASSWORD=PASSWORD, WEBHOOKS_LIST_SETTLE_SECONDS="1"
+    )
+    assert short.code == 1
+    status, detail = short.checks()["list lag"]
+    assert status == "FAIL"
+    assert re.fullmatch(
+        r"the list showed webhook \d+ 1\.\d s after its create  fix: set webhooks:listSettleSeconds "
+        r"\(or WEBHOOKS_LIST_SETTLE_SECONDS\) to at least [34] \(now 1\)",
+        detail,
+    )
+    assert api.webhooks() == []
+
+
+def test_idempotency_keys_honoured_or_not_are_reported(start_api: ApiFactory) -> None:
+    honouring = start_api("--idempotency-keys")
+    run = doctor(honouring.url)
+    assert run.code == 0, run.out
+    assert run.checks()["idempotency"] == (
+        "ok",
+        "honoured: a repeat made nothing (set webhooks:idempotentCreates to true: lost creates are sent again at once)",
+    )
+    assert honouring.webhooks() == []
+
+    ignoring = start_api()
+    claimed = doctor(
+        ignoring.url, WEBHOOKS_API_USERNAME=USER, WEBHOOKS_API_PASSWORD=PASSWORD, WEBHOOKS_IDEMPOTENT_CREATES="true"
+    )
+    assert claimed.code == 1
+    status, detail = claimed.checks()["idempotency"]
+    assert status == "FAIL" and "set webhooks:idempotentCreates (or WEBHOOKS_IDEMPOTENT_CREATES) to false" in detail
+    assert ignoring.webhooks() == []

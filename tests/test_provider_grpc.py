@@ -153,7 +153,8 @@ def test_create_read_and_delete_under_another_id_name(
     assert [str(h[id_field]) for h in api.webhooks()] == [id_]
     read = engine.read(id_, state_of(outs))
     assert read.id == id_
-    assert plain(read.properties) == {**BEARER, "webhookId": id_, "__provider": PROVIDER}
+    account = {"apiUrl": api.url, "principal": USER}
+    assert plain(read.properties) == {**BEARER, "webhookId": id_, "__provider": PROVIDER, "apiAccount": account}
     engine.delete(id_, state_of(outs))
     assert api.webhooks() == []
 

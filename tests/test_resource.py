@@ -105,12 +105,13 @@ def test_the_keywords_webhook_args_and_outputs_are_the_spec_s_fields() -> None:
     """A new field of the spec must be added to each of these typed signatures (they cannot be
     derived); this says which one was forgotten."""
     fields = list(WebhookSpec.model_fields)
-    assert [f.name for f in dataclasses.fields(WebhookArgs)] == [*fields, "adopt_id"], "WebhookArgs"
+    own = ["adopt_id", "secrets_version"]
+    assert [f.name for f in dataclasses.fields(WebhookArgs)] == [*fields, *own], "WebhookArgs"
     keywords = [p.name for p in inspect.signature(Webhook.__init__).parameters.values() if p.kind is p.KEYWORD_ONLY]
-    assert keywords == [*fields, "adopt_id", "provider"], "Webhook.__init__'s keyword arguments"
+    assert keywords == [*fields, *own, "provider"], "Webhook.__init__'s keyword arguments"
     outputs = [name for name in Webhook.__annotations__ if name in PYTHON_NAMES.values()]
     assert outputs == ["webhook_id", *fields], "Webhook's output annotations"
-    for name in fields:
+    for name in [*fields, *own]:
         assert f"{name}:" in (Webhook.__doc__ or ""), f"Webhook's docstring says nothing of {name}"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import threading
 import time
@@ -79,3 +81,14 @@ def lifetime_seconds(body: dict[str, Any]) -> float:
         return max((expires - issued).total_seconds(), 0.0)
     except (KeyError, ValueError, TypeError):
         return DEFAULT_LIFETIME_SECONDS
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT, read without verifying it (to show or compare, never to trust);
+    empty for a token that is not one."""
+    payload = token.split(".")[1] if token.count(".") == 2 else ""
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))) if payload else None
+    except ValueError:
+        claims = None
+    return claims if isinstance(claims, dict) else {}

@@ -1,8 +1,8 @@
 """The webhooks API as the provider uses it: create (once), read, list, update, delete.
 
-HTTP is the transport's job (transport.py); creating without duplicates is the
-creator's (creates.py). This module maps the routes onto them. It knows nothing
-of Pulumi.
+HTTP is the transport's job (transport.py); reading the whole list, however the API pages
+it, the lister's (listing.py); creating without duplicates the creator's (creates.py). This
+module maps the routes onto them. It knows nothing of Pulumi.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from ..model.live import LiveWebhook, id_of
 from ..model.spec import WebhookSpec
 from .creates import Creator, OutcomeUnknown
 from .fanout import FanOut
+from .listing import Lister, Listing
 from .settings import ClientSettings
 from .transport import NOT_FOUND_HINT, ResponseHook, Transport
 
@@ -24,25 +25,41 @@ class WebhooksClient:
     def __init__(self, settings: ClientSettings, on_response: ResponseHook | None = None) -> None:
         self.settings = settings
         self._transport = Transport(settings, on_response)
-        self._creator = Creator(self.list, settings.create_look_alikes)
+        self._lister = Lister(self._transport, settings)
+        self._creator = Creator(
+            self._lister.listing,
+            settings.create_look_alikes,
+            settle_seconds=settings.list_settle_seconds,
+            keys_honoured=settings.idempotent_creates,
+        )
         self.fan_out = FanOut(settings.max_concurrent_requests)
         """Many calls at once, at most `max_concurrent_requests` for this account."""
 
     def create(self, spec: WebhookSpec) -> str:
         """Create the webhook and return its id; never leaves a duplicate behind."""
         body = spec.to_api()
-        secrets = (spec.password, spec.token)
 
-        def post() -> str | None:
-            try:
-                response = self._transport.send("POST", "/webhooks", body, secrets)
-            except errors.Unreachable as failure:
-                raise OutcomeUnknown(f"no response: {failure.message}") from None
-            if response.status_code >= 500:
-                raise OutcomeUnknown(f"HTTP {response.status_code}")
-            return id_of(self._transport.payload("POST", "/webhooks", response, secrets))
+        def post(idempotency_key: str) -> str | None:
+            return self.post_create(spec, idempotency_key)
 
         return self._creator.create(body, post)
+
+    def post_create(self, spec: WebhookSpec, idempotency_key: str) -> str | None:
+        """One `POST /webhooks`: the id its answer holds, None if it holds none, or `OutcomeUnknown`.
+        Only the creator should call it (and `doctor`, which checks what a repeat does)."""
+        body = spec.to_api()
+        secrets = (spec.password, spec.token)
+        try:
+            response = self._transport.send(
+                "POST", "/webhooks", body, secrets, headers={"Idempotency-Key": idempotency_key}
+            )
+        except errors.Unreachable as failure:
+            raise OutcomeUnknown(f"no response: {failure.message}") from None
+        if response.status_code >= 500:
+            raise OutcomeUnknown(f"HTTP {response.status_code}")
+        if response.status_code == 409 and self.settings.idempotent_creates:
+            raise OutcomeUnknown("HTTP 409: the API is still making the first attempt")
+        return id_of(self._transport.payload("POST", "/webhooks", response, secrets))
 
     def adopt(self, webhook_id: str, spec: WebhookSpec) -> str:
         """Takes an existing webhook under management: no create, one update to `spec`'s values.
@@ -72,14 +89,10 @@ class WebhooksClient:
             raise errors.ServerError("GET", path, 200, "the answer is not a JSON object")
         return LiveWebhook.of(str(webhook_id), payload)
 
-    def list(self) -> list[LiveWebhook]:
-        """The account's webhooks; one listed without an id cannot be managed and is left out."""
-        payload = self._transport.call("GET", "/webhooks")
-        if isinstance(payload, dict):  # tolerate an envelope such as {"webhooks": [...]}
-            payload = next((v for v in payload.values() if isinstance(v, list)), None)
-        if not isinstance(payload, list):
-            raise errors.ServerError("GET", "/webhooks", 200, "the answer is not a JSON list")
-        return [hook for item in payload if isinstance(item, dict) and (hook := LiveWebhook.from_api(item))]
+    def listing(self) -> Listing:
+        """The account's webhooks, every page of them (one listed without an id cannot be managed and is
+        left out). A hint of what exists, never proof that a webhook is gone: the list may lag writes."""
+        return self._lister.listing()
 
     def update(self, webhook_id: str, spec: WebhookSpec) -> None:
         path = _webhook_path(webhook_id)

@@ -14,10 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
-from .settings import ClientSettings
+from .settings import LIST_STYLES, ClientSettings
 
 NAMESPACE = "webhooks"
 CONNECTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+PARAMETER = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
+
 
 ConfigGetter = Callable[[str], Any]
 
@@ -58,6 +60,14 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
     rate_setting = setting("maxRequestsPerSecond", "MAX_REQUESTS_PER_SECOND", connection)
     concurrency_setting = setting("maxConcurrentRequests", "MAX_CONCURRENT_REQUESTS", connection)
     look_alikes_setting = setting("createLookAlikes", "CREATE_LOOK_ALIKES", connection)
+    paging_setting = setting("listPaging", "LIST_PAGING", connection)
+    page_size_setting = setting("listPageSize", "LIST_PAGE_SIZE", connection)
+    page_param_setting = setting("listPageParam", "LIST_PAGE_PARAM", connection)
+    size_param_setting = setting("listPageSizeParam", "LIST_PAGE_SIZE_PARAM", connection)
+    max_pages_setting = setting("listMaxPages", "LIST_MAX_PAGES", connection)
+    settle_setting = setting("listSettleSeconds", "LIST_SETTLE_SECONDS", connection)
+    idempotent_setting = setting("idempotentCreates", "IDEMPOTENT_CREATES", connection)
+    many_gone_setting = setting("allowManyGone", "ALLOW_MANY_GONE", connection)
 
     def from_config(s: Setting) -> str | None:
         value = get(s.key)
@@ -115,11 +125,15 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
 
     timeout = _number(lookup(timeout_setting), timeout_setting, "a number of seconds between 0 and 600", 600) or 30.0
     rate = _number(lookup(rate_setting), rate_setting, "a number of requests per second between 0 and 10000", 10000)
-    concurrency = _number(lookup(concurrency_setting), concurrency_setting, "a whole number from 1 to 256", 256)
-    if concurrency is not None and not concurrency.is_integer():
-        raise ConfigError(f"{concurrency_setting} must be a whole number from 1 to 256")
+    concurrency = _whole(lookup(concurrency_setting), concurrency_setting, 256)
 
-    create_look_alikes = _flag(lookup(look_alikes_setting), look_alikes_setting)
+    paging = lookup(paging_setting) or "auto"
+    if paging not in LIST_STYLES:
+        raise ConfigError(f"{paging_setting} must be one of {', '.join(LIST_STYLES)}")
+    page_size = _whole(lookup(page_size_setting), page_size_setting, 10000)
+    max_pages = _whole(lookup(max_pages_setting), max_pages_setting, 1_000_000)
+    settle = _number(lookup(settle_setting), settle_setting, "a number of seconds between 0 and 600", 600)
+    page_param, size_param = (_parameter(lookup(s), s) for s in (page_param_setting, size_param_setting))
 
     return ClientSettings(
         api_url=api_url,
@@ -128,9 +142,17 @@ def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: s
         password=None if token else password,
         read_timeout=timeout,
         max_requests_per_second=rate,
-        max_concurrent_requests=int(concurrency or ClientSettings.max_concurrent_requests),
+        max_concurrent_requests=concurrency or ClientSettings.max_concurrent_requests,
         credential_hint=hint,
-        create_look_alikes=create_look_alikes,
+        create_look_alikes=_flag(lookup(look_alikes_setting), look_alikes_setting),
+        list_paging=paging,
+        list_page_size=page_size or ClientSettings.list_page_size,
+        list_page_param=page_param,
+        list_size_param=size_param,
+        list_max_pages=max_pages or ClientSettings.list_max_pages,
+        list_settle_seconds=ClientSettings.list_settle_seconds if settle is None else settle,
+        idempotent_creates=_flag(lookup(idempotent_setting), idempotent_setting),
+        allow_many_gone=_flag(lookup(many_gone_setting), many_gone_setting),
     )
 
 
@@ -153,6 +175,21 @@ def _number(raw: str | None, where: Setting, what: str, highest: float) -> float
     if not 0 < value <= highest:
         raise ConfigError(f"{where} must be {what}")
     return value
+
+
+def _whole(raw: str | None, where: Setting, highest: int) -> int | None:
+    """A whole-number setting from 1 to `highest`, or None when unset."""
+    value = _number(raw, where, f"a whole number from 1 to {highest:,}", highest)
+    if value is not None and not value.is_integer():
+        raise ConfigError(f"{where} must be a whole number from 1 to {highest:,}")
+    return None if value is None else int(value)
+
+
+def _parameter(raw: str | None, where: Setting) -> str | None:
+    """A query parameter's name, or None when unset."""
+    if raw is not None and not PARAMETER.match(raw):
+        raise ConfigError(f"{where} must be a query parameter's name, such as page or per_page")
+    return raw
 
 
 def _flag(raw: str | None, where: Setting) -> bool:

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from .auth import jwt_claims
+
+LIST_STYLES = ("auto", "none", "link", "next-url", "cursor", "has-more", "page", "offset")
+"""`webhooks:listPaging`: how GET /webhooks pages its list (`auto`: read off the answers)."""
 
 
 @dataclass(frozen=True)
@@ -26,3 +32,26 @@ class ClientSettings:
     # False: refuse to create a webhook whose exact look-alike already exists (an interrupted
     # run's orphan, most likely) rather than duplicate it.
     create_look_alikes: bool = False
+    # How GET /webhooks pages (listing.py): its style ("auto": read off the answers), the page size
+    # asked for, its parameters where they are not the style's usual ones, and a bound.
+    list_paging: str = "auto"
+    list_page_size: int = 100
+    list_page_param: str | None = None
+    list_size_param: str | None = None
+    list_max_pages: int = 1000
+    # How long a write may take to show in the list: a create of unknown outcome is sent again only
+    # once a list that started this long after the outcome was lost does not show it.
+    list_settle_seconds: float = 10.0
+    # The API honours Idempotency-Key: a create of unknown outcome is sent again at once, with its key.
+    idempotent_creates: bool = False
+    # A refresh may take more than half of a stack's webhooks (and more than a few) for deleted.
+    allow_many_gone: bool = False
+
+    def account(self) -> dict[str, str | None]:
+        """The account the webhooks live in, as state records it: the API's URL and who signs in (the
+        login's user name, or a static token's `sub` claim), never a secret."""
+        parts = urlsplit(self.api_url.rstrip("/"))
+        url = parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
+        subject = jwt_claims(self.api_token).get("sub") if self.api_token else None
+        principal = self.user_name or (str(subject) if isinstance(subject, (str, int)) and subject != "" else None)
+        return {"apiUrl": url, "principal": principal}

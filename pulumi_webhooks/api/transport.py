@@ -52,6 +52,11 @@ class Transport:
         self._refused: errors.Unauthorized | None = None  # the API's answer to these credentials
         self._refused_lock = threading.Lock()
 
+    @property
+    def base(self) -> str:
+        """The API's base URL, without a trailing slash: every path is under it."""
+        return self._base
+
     def call(self, method: str, path: str, body: Any = None, secrets: Iterable[str | None] = ()) -> Any:
         """The JSON answer of a successful call (None when empty); a typed `errors.ApiError` otherwise."""
         return self.payload(method, path, self.send(method, path, body, secrets), secrets)
@@ -120,8 +125,15 @@ class Transport:
         response.reason = answer.reason or ""
         self._on_response(response)
 
-    def send(self, method: str, path: str, body: Any = None, secrets: Iterable[str | None] = ()) -> requests.Response:
-        """An authenticated request; a 401 renews a fetched token once and retries.
+    def send(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        secrets: Iterable[str | None] = (),
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """An authenticated request (with `headers` besides); a 401 renews a fetched token once and retries.
 
         Once the API has refused the credentials themselves (the login, or a fresh
         or static token), every later call fails at once with the same message:
@@ -130,12 +142,12 @@ class Transport:
         if self._refused is not None:
             raise self._refused.repeated()
         token = self._tokens.current()
-        response = self._http(method, path, body, {"Authorization": f"Bearer {token}"}, secrets)
+        response = self._http(method, path, body, {**(headers or {}), "Authorization": f"Bearer {token}"}, secrets)
         if response.status_code == 401 and self._tokens.renewable:
             log.info("the API refused the token; renewing it once")
             self._tokens.invalidate(token)
             token = self._tokens.current()
-            response = self._http(method, path, body, {"Authorization": f"Bearer {token}"}, secrets)
+            response = self._http(method, path, body, {**(headers or {}), "Authorization": f"Bearer {token}"}, secrets)
         if response.status_code == 401:
             message = self._server_message(response, secrets)
             raise self._refuse(errors.Unauthorized(method, path, 401, message, self.settings.credential_hint))

@@ -8,8 +8,6 @@ code path works. The round trip writes one disposable webhook (its endpoint unde
 
 from __future__ import annotations
 
-import base64
-import json
 import math
 import os
 import secrets
@@ -17,13 +15,16 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import requests
 
 from .. import errors
-from ..api.auth import lifetime_seconds
+from ..api.auth import jwt_claims, lifetime_seconds
 from ..api.client import WebhooksClient
 from ..api.config import client_settings, setting
+from ..api.creates import OutcomeUnknown
+from ..api.listing import items_of
 from ..api.redact import Redactor
 from ..api.transport import root_cause
 from ..model.live import ID_KEYS, SECRETS, LiveWebhook
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from .stack import Stack
 
 RATE_HEADERS = ("retry-after", "x-ratelimit-", "ratelimit-")
+LONGEST_LAG_SECONDS = 60.0
+LAG_POLL_SECONDS = 0.25
 ROUTE_USES = {
     "GET": "reads webhooks with GET /webhooks/{id}: without it `pulumi refresh` takes every webhook for deleted",
     "PUT": "changes webhooks with PUT /webhooks/{id}: without it every update fails",
@@ -93,6 +96,7 @@ def diagnose(connection: str | None, read_only: bool, stack: Stack | None = None
         "credentials": doctor.credentials,
         "list shape": doctor.list_shape,
     }
+    # `list lag` and `idempotency` run inside the round trip, on its disposable webhooks.
     names = list(steps)
     failed = next((name for name in names if not doctor.run(name, steps[name])), None)
     if failed is not None:
@@ -120,6 +124,7 @@ class _Doctor:
         self.ours = endpoint  # unique to this run: every endpoint the round trip writes starts so
         self.hook_id = ""
         self.leftover = False  # the disposable webhook may still exist
+        self.strays = False  # the idempotency check's may
 
     def run(self, name: str, step: Callable[[], str]) -> bool:
         started = time.monotonic()
@@ -138,16 +143,23 @@ class _Doctor:
     def skip(self, names: list[str], reason: str) -> None:
         self.report.checks.extend(Check(name, "skip", None, reason) for name in names)
 
+    def answers_to(self, method: str, path_end: str, since: int = 0) -> list[Any]:
+        """The JSON of each answer to `method` on a path (its query aside) ending in `path_end`, oldest first,
+        among those heard after the first `since`."""
+        found = []
+        for answer in self.answers[since:]:
+            sent = answer.request  # None for an answer the retries consumed
+            if sent is not None and sent.method == method and urlsplit(sent.path_url or "").path.endswith(path_end):
+                try:
+                    found.append(answer.json())
+                except ValueError:
+                    found.append(None)
+        return found
+
     def answer_to(self, method: str, path_end: str) -> Any:
         """The JSON of the latest answer to `method` on a path ending in `path_end`, if any."""
-        for answer in reversed(self.answers):
-            sent = answer.request  # None for an answer the retries consumed
-            if sent is not None and sent.method == method and (sent.path_url or "").endswith(path_end):
-                try:
-                    return answer.json()
-                except ValueError:
-                    return None
-        return None
+        answers = self.answers_to(method, path_end)
+        return answers[-1] if answers else None
 
     def settings(self) -> str:
         try:
@@ -181,7 +193,7 @@ class _Doctor:
 
     def credentials(self) -> str:
         try:
-            self.client.list()
+            self.client.listing()
         except errors.ApiError as error:
             # Any other answer to a sent token (a 404, say) means it passed: list shape tells the rest.
             if isinstance(error, errors.Unauthorized) or error.path == "/authtoken" or (error.status or 500) >= 500:
@@ -193,42 +205,51 @@ class _Doctor:
         return f"login accepted; its tokens live {_duration(lifetime_seconds(login))}"
 
     def list_shape(self) -> str:
+        heard = len(self.answers)
         try:
-            self.client.list()
+            listing = self.client.listing()
+        except errors.IncompleteListing:
+            raise  # its message says what the list does, and its hint what to set
         except errors.ApiError as error:
             if error.status not in (200, 404):  # a usable route that failed: the client's hint says more
                 raise
             url = setting("apiUrl", "API_URL", self.connection)
             fix = f"the provider needs GET /webhooks to answer a JSON list, or an object holding one; check {url}"
             raise Failed(_described(error), fix) from None
-        payload = self.answer_to("GET", "/webhooks")
-        key = next((k for k, v in payload.items() if isinstance(v, list)), "") if isinstance(payload, dict) else ""
-        shape = f"an envelope, the list under {key!r}" if key else "a JSON list"
-        listed = payload[key] if key else payload
-        items = [item for item in listed if isinstance(item, dict)] if isinstance(listed, list) else []
+        pages = self.answers_to("GET", "/webhooks", since=heard)
+        items = [item for page in pages for item in items_of(page)]
+        shape = "an envelope" if isinstance(pages[-1], dict) else "a JSON list"
+        paged = f"{shape} {listing.describe()}"
         if not items:
-            return f"{shape}, empty: no items to tell the id field"
+            return f"{paged}, empty: no items to tell the id field"
         found = {next((repr(k) for k in ID_KEYS if item.get(k) not in (None, "")), "") for item in items}
         if "" in found:
             fix = "the provider finds listed webhooks by id: ask the API's owner which field holds it"
             raise Failed(f"{shape}, but not every item has an id ({', '.join(ID_KEYS)})", fix)
-        return f"{shape}; ids in {', '.join(sorted(found))}"
+        hint = ""
+        if listing.pages == 1 and listing.style == "none" and len(items) >= 10:
+            hint = (f"; if the account holds more than {len(items)} webhooks, the API cuts its list without saying "
+                    "so: set webhooks:listPaging")  # fmt: skip
+        return f"{paged}; {len(listing.hooks)} webhook(s), ids in {', '.join(sorted(found))}{hint}"
 
     def round_trip(self) -> None:
         try:
             if not self.run("create", self.create):
-                self.skip(["read by id", "update", "delete", "gone"], "create failed")
+                self.skip(["list lag", "read by id", "update", "delete", "gone", "idempotency"], "create failed")
                 return
+            self.run("list lag", self.list_lag)
             readable = self.run("read by id", self.read)
             self.run("update", lambda: self.update(readable))
             if not self.run("delete", self.delete):
-                self.skip(["gone"], "delete failed")
-            elif not readable:
+                self.skip(["gone", "idempotency"], "delete failed")  # it makes two more webhooks to delete
+                return
+            if not readable:
                 self.skip(["gone"], "read by id failed, so a missing webhook cannot be told")
             else:
                 self.run("gone", self.gone)
+            self.run("idempotency", self.idempotency)
         finally:
-            if self.leftover:
+            if self.leftover or self.strays:
                 self.run("cleanup", self.cleanup)
 
     def create(self) -> str:
@@ -237,6 +258,55 @@ class _Doctor:
         answer = self.answer_to("POST", "/webhooks")
         key = next((k for k in ID_KEYS if isinstance(answer, dict) and k in answer), None)
         return f"webhook {self.hook_id}, " + (f"id in {key!r}" if key else "no id in the answer: found by listing")
+
+    def list_lag(self) -> str:
+        """How long the new webhook takes to show in the list: what webhooks:listSettleSeconds must cover."""
+        settle = self.client.settings.list_settle_seconds
+        created = time.monotonic()
+        deadline = created + max(LONGEST_LAG_SECONDS, 2 * settle)
+        while self.hook_id not in {hook.id for hook in self.client.listing().hooks}:
+            if time.monotonic() > deadline:
+                raise Failed(
+                    f"the list did not show webhook {self.hook_id} within {deadline - created:.0f} s of its create",
+                    "a list that lags longer than webhooks:listSettleSeconds defeats the lost-create guard: ask the "
+                    "API's owner how long its list lags, and set webhooks:listSettleSeconds above it",
+                )
+            time.sleep(LAG_POLL_SECONDS)
+        lag = time.monotonic() - created
+        key = setting("listSettleSeconds", "LIST_SETTLE_SECONDS", self.connection)
+        if lag > settle:
+            raise Failed(f"the list showed webhook {self.hook_id} {lag:.1f} s after its create",
+                         f"set {key} to at least {math.ceil(2 * lag)} (now {settle:g})")  # fmt: skip
+        within = f"within {key.key} ({settle:g} s)"
+        if lag < LAG_POLL_SECONDS:
+            return f"the list showed the new webhook at once, {within}"
+        return f"the list showed the new webhook after {lag:.1f} s, {within}"
+
+    def idempotency(self) -> str:
+        """Whether the API honours Idempotency-Key: the same create sent twice with one key makes one webhook."""
+        key = f"doctor-{secrets.token_hex(8)}"
+        body = parse({**self.written, "endpoint": f"{self.ours}/idempotency"})
+        setting_key = setting("idempotentCreates", "IDEMPOTENT_CREATES", self.connection)
+        self.strays = True  # until deleted here: cleanup finds what these creates made by their endpoint
+        try:
+            first, second = self.client.post_create(body, key), self.client.post_create(body, key)
+        except OutcomeUnknown as unknown:
+            return f"cannot tell: a create's answer was lost ({unknown}); whatever it made is deleted at the end"
+        if first is None or second is None:
+            return "cannot tell: a create answers without an id; what it made is deleted at the end"
+        for webhook_id in sorted({first, second}):
+            self.client.delete(webhook_id)
+        self.strays = False
+        if first == second:
+            return (
+                f"honoured: a repeat made nothing (set {setting_key.key} to true: lost creates are sent again at once)"
+            )
+        if self.client.settings.idempotent_creates:
+            raise Failed(
+                f"ignored: the repeat made a second webhook ({second}; both deleted)",
+                f"set {setting_key} to false: with it true, a lost create sent again makes a duplicate",
+            )
+        return f"ignored: the repeat made a second webhook ({second}; both deleted), so lost creates are looked for"
 
     def read(self) -> str:
         live = self._read()
@@ -276,16 +346,17 @@ class _Doctor:
         what = f"webhook {self.hook_id}" if self.hook_id else "the disposable webhook"
         by_hand = f"delete {what} (endpoint {self.written['endpoint']}) in the API by hand"
         try:
-            ids = [self.hook_id] if self.hook_id else [h.id for h in self.client.list() if self._ours(h)]
+            ids = [self.hook_id] if self.hook_id and self.leftover else []
+            ids += [h.id for h in self.client.listing().hooks if self._ours(h) and h.id not in ids]
             for hook in ids:
                 self.client.delete(hook)
-            left = [h.id for h in self.client.list() if h.id in ids or self._ours(h)]
+            left = [webhook_id for webhook_id in ids if self.client.get(webhook_id) is not None]
         except errors.ApiError as error:
             raise Failed(f"{what} may be left behind: {_described(error)}", by_hand) from None
         if left:
             listed = ", ".join(left)
             by_hand = f"delete webhook {listed} (endpoint {self.written['endpoint']}) in the API by hand"
-            raise Failed(f"webhook {listed} is left behind: the API still lists it", by_hand)
+            raise Failed(f"webhook {listed} is left behind: the API still has it", by_hand)
         return f"deleted webhook {', '.join(ids)}, which the failed steps left behind" if ids else "none was made"
 
     def _ours(self, hook: LiveWebhook) -> bool:
@@ -334,12 +405,7 @@ def _described(error: errors.ApiError) -> str:
 
 def _expiry(token: str) -> str:
     """When a JWT expires, from its `exp` claim read without verifying it (and never shown)."""
-    payload = token.split(".")[1] if token.count(".") == 2 else ""
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))) if payload else None
-    except ValueError:
-        claims = None
-    exp = claims.get("exp") if isinstance(claims, dict) else None
+    exp = jwt_claims(token).get("exp")
     if not isinstance(exp, (int, float)) or isinstance(exp, bool):
         return "not a JWT with an exp claim: its expiry is unknown"
     left = exp - time.time()

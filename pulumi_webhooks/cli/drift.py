@@ -2,12 +2,13 @@
 
 A catalog hook matches the live webhook its `adopt_id` names, else the one
 with the same endpoint. Secrets cannot be compared (the API masks them);
-whether one is set can.
+whether one is set can. The API's list may lag writes: a pinned hook that the
+list leaves out, or shows changed, is read by id before it is reported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,7 +75,10 @@ class Report:
         }
 
 
-def compare(hooks: Iterable[Hook], live: list[LiveWebhook]) -> Report:
+def compare(
+    hooks: Iterable[Hook], live: list[LiveWebhook], read: Callable[[str], LiveWebhook | None] | None = None
+) -> Report:
+    """The drift of `hooks` from the `live` list; `read` (a read by id) checks what the list says of a pinned hook."""
     report = Report()
     by_id = {w.id: w for w in live}
     by_endpoint: dict[str, list[LiveWebhook]] = {}
@@ -85,6 +89,8 @@ def compare(hooks: Iterable[Hook], live: list[LiveWebhook]) -> Report:
     for hook in sorted(hooks, key=lambda h: h.adopt_id is None):
         if hook.adopt_id is not None:
             pinned = by_id.get(hook.adopt_id)
+            if read is not None and (pinned is None or _changes(hook, pinned)):
+                pinned = read(hook.adopt_id)  # the list may be behind: the read by id is not
             candidates = [pinned] if pinned is not None and hook.adopt_id not in matched else []
         else:
             candidates = [w for w in by_endpoint.get(hook.endpoint, []) if w.id not in matched]

@@ -27,9 +27,10 @@ from tqdm import tqdm
 from .. import __version__
 from ..api.client import WebhooksClient
 from ..api.config import client_settings
+from ..api.listing import Listing
 from ..errors import StackBusy, WebhooksError
 from ..model import catalog
-from ..model.live import ID, VISIBLE, LiveWebhook
+from ..model.live import ID, VISIBLE
 from . import adopt, drift
 
 COLUMNS = (ID, *VISIBLE)
@@ -38,12 +39,17 @@ USAGE = 64  # EX_USAGE: argparse's own 2 would read as "drift found"
 BUSY = 75  # EX_TEMPFAIL: the stack is locked by a run that may still be going
 
 
-def live_webhooks(args: argparse.Namespace) -> tuple[WebhooksClient, list[LiveWebhook]]:
-    client = WebhooksClient(client_settings(lambda _key: None, os.environ, args.connection))
-    with tqdm(desc="listing webhooks", unit=" call", disable=None, file=sys.stderr, leave=False) as progress:
-        hooks = client.list()
-        progress.update()
-    return client, hooks
+def api_client(args: argparse.Namespace) -> WebhooksClient:
+    """A client of the connection's account, with the settings from the environment."""
+    return WebhooksClient(client_settings(lambda _key: None, os.environ, args.connection))
+
+
+def live_webhooks(args: argparse.Namespace) -> tuple[WebhooksClient, Listing]:
+    """The account's whole list, every page of it."""
+    client = api_client(args)
+    with tqdm(desc="listing webhooks", disable=None, file=sys.stderr, leave=False, bar_format="{desc}"):
+        listing = client.listing()
+    return client, listing
 
 
 def progress(items: Sequence[Any], description: str) -> Any:
@@ -52,8 +58,8 @@ def progress(items: Sequence[Any], description: str) -> Any:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    client, hooks = live_webhooks(args)
-    listed = [hook.as_api() for hook in hooks]
+    client, listing = live_webhooks(args)
+    listed = [hook.as_api() for hook in listing.hooks]
     if args.json:
         print(json.dumps(listed, indent=2, sort_keys=True))
         return 0
@@ -61,14 +67,15 @@ def list_command(args: argparse.Namespace) -> int:
     widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(COLUMNS)]
     for row in [list(COLUMNS), *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-    print(f"{len(hooks)} webhook(s) at {client.settings.api_url}")
+    print(f"{len(listed)} webhook(s) at {client.settings.api_url}, {listing.describe()}")
     return 0
 
 
 def adopt_command(args: argparse.Namespace) -> int:
     if args.json and args.output == "-":
         args.parser.error("adopt --json reports on the catalog it writes: give --output FILE")
-    _, hooks = live_webhooks(args)
+    _, listing = live_webhooks(args)
+    hooks = listing.hooks
     data, keys = adopt.catalog_for(progress(hooks, "adopting"), args.team)
     catalog.parse(data)  # what adopt writes must load as is
     text = yaml.safe_dump(data, sort_keys=False)
@@ -90,8 +97,8 @@ def adopt_command(args: argparse.Namespace) -> int:
 
 def drift_command(args: argparse.Namespace) -> int:
     hooks = catalog.load(args.catalog)
-    _, live = live_webhooks(args)
-    report = drift.compare(progress(hooks, "comparing"), live)
+    client, listing = live_webhooks(args)
+    report = drift.compare(progress(hooks, "comparing"), list(listing.hooks), client.get)
     if args.json:
         print(json.dumps(report.as_json(), indent=2, sort_keys=True))
     else:
@@ -103,7 +110,7 @@ def drift_command(args: argparse.Namespace) -> int:
 def recover_command(args: argparse.Namespace) -> int:
     # Imported here, as in doctor_command: reading a state's providers loads the Pulumi SDK,
     # which list, adopt and drift never need (it is half a command's start-up time).
-    from . import recovery, repair
+    from . import recovery
     from .stack import Stack
 
     if args.stack:
@@ -130,8 +137,7 @@ def recover_command(args: argparse.Namespace) -> int:
     source = sys.stdin if args.state == "-" else open(args.state, encoding="utf-8")  # noqa: SIM115
     with source:
         export = json.load(source)
-    _, live = live_webhooks(args)
-    repaired, found = repair.repair(export, live, args.connection)
+    repaired, found = recovery.settled_repair(api_client(args), export, args.connection)
     json.dump(repaired, sys.stdout, indent=4)
     print(found.summary(), file=sys.stderr)
     return 0

@@ -39,6 +39,7 @@ from .locks import locks_of, stale
 from .stack import Stack
 
 WAIT_POLL_SECONDS = 5.0
+LIST_POLL_SECONDS = 2.0
 
 
 @dataclass
@@ -137,7 +138,7 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None, wait
         setting = stack.config()
         for connection in sorted({repair.resource_connection(op["resource"]) for op in ours}, key=str):
             client = WebhooksClient(client_settings(setting, os.environ, connection))
-            repaired, found = repair.repair(repaired, client.list(), connection)
+            repaired, found = settled_repair(client, repaired, connection)
             report.recovery.merge(found)
     repaired, report.migration = migrate.migrate(repaired)
     if not ours and not report.migration.fleets:
@@ -155,6 +156,21 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None, wait
         )
     stack.pulumi("stack", "import", stdin=json.dumps(repaired))
     return report
+
+
+def settled_repair(
+    client: WebhooksClient, export: dict[str, Any], connection: str | None
+) -> tuple[dict[str, Any], repair.Recovery]:
+    """`repair.repair` over a list that has settled. The API's list may lag the creates a killed run
+    sent just before it died: a pending create the list does not show is taken for never made only
+    once a list that started `webhooks:listSettleSeconds` after this step began does not show it."""
+    settled_at = time.monotonic() + client.settings.list_settle_seconds
+    while True:
+        listing = client.listing()
+        repaired, found = repair.repair(export, list(listing.hooks), connection)
+        if not found.never_created or listing.started >= settled_at:
+            return repaired, found
+        time.sleep(min(LIST_POLL_SECONDS, max(settled_at - time.monotonic(), 0.0)))
 
 
 def _clear_stale_locks(

@@ -29,7 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, create_model
 
 from ..errors import WebhooksError
-from .spec import API_NAMES, FLAG_FIELDS, SECRET_FIELDS, WebhookSpec, find_problems
+from .spec import API_NAMES, FLAG_FIELDS, SECRET_FIELDS, WebhookSpec, find_problems, secrets_version_problem
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 NAME_RULE = "lowercase letters, digits and dashes, starting with a letter or digit"
@@ -51,6 +51,7 @@ def _catalog_fields() -> dict[str, Any]:
         else:  # the spec's own rules judge the values, with its messages; here, the types only
             fields[name] = (StrictBool | None if name in FLAG_FIELDS else StrictStr | None, None)
     fields["adopt_id"] = (StrictStr | int | None, None)
+    fields["secrets_version"] = (StrictStr | int | None, None)
     return fields
 
 
@@ -72,6 +73,8 @@ class Hook:
     secrets: Mapping[str, str]
     """The API name of each secret the hook has, and the stack-config key that holds it."""
     adopt_id: str | None = None
+    secrets_version: str | int | None = None
+    """Changing it sends the secrets again (after a rotation in the vendor's UI, say)."""
 
     @property
     def key(self) -> str:
@@ -273,6 +276,9 @@ def _hook(where: str, defaults: Mapping[str, Any], raw: Any, problems: list[str]
         field = CATALOG_NAMES.get(problem.property, problem.property)
         problems.append(f"{where}: {field}: {problem.reason}")
         ok = False
+    if version_problem := secrets_version_problem(values["secrets_version"], "secrets_version"):
+        problems.append(f"{where}: secrets_version: {version_problem}")
+        ok = False
     if not ok:
         return None
     adopt_id = values["adopt_id"]
@@ -282,4 +288,5 @@ def _hook(where: str, defaults: Mapping[str, Any], raw: Any, problems: list[str]
         fields={k: v for k, v in fields.items() if v is not None},
         secrets=secrets,
         adopt_id=None if adopt_id is None else str(adopt_id),
+        secrets_version=values["secrets_version"],
     )

@@ -209,9 +209,19 @@ FLAG_FIELDS = tuple(name for name, field in WebhookSpec.model_fields.items() if 
 API_NAMES: dict[str, str] = {name: field.alias or name for name, field in WebhookSpec.model_fields.items()}
 """Python name -> API (and state) name, e.g. `user_name` -> `userName`."""
 API_NAMES["webhook_id"] = "webhookId"
-API_NAMES["adopt_id"] = "adoptId"  # a resource property, not an API field: see the provider
+API_NAMES["adopt_id"] = "adoptId"  # resource properties, not API fields: see the provider
+API_NAMES["secrets_version"] = "secretsVersion"
 PYTHON_NAMES: dict[str, str] = {api: py for py, api in API_NAMES.items()}
 INPUT_NAMES = ", ".join(field.alias or name for name, field in WebhookSpec.model_fields.items())
+
+
+def secrets_version_problem(value: Any, name: str = "secretsVersion") -> str | None:
+    """What is wrong with a secrets version (a number or short text whose change sends the secrets again)."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return None
+    if isinstance(value, str) and value.strip() and len(value) <= 64:
+        return None
+    return f"{name} must be a number or a short text (at most 64 characters), such as 2"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pulumi import dynamic
 from ..errors import WebhooksError
 from ..model import catalog
 from ..provider import FleetProvider, WebhookProvider
-from ..provider.fleet import ADOPT_KEY, HOOKS, SECRET_MAP, WEBHOOK_IDS
+from ..provider.fleet import ADOPT_KEY, HOOKS, SECRET_MAP, VERSION_KEY, WEBHOOK_IDS
 from ..sdk_internals import exit_as_told, register_at, restore_sdk_pickler
 from .callsite import user_call_site
 
@@ -103,7 +103,9 @@ class WebhookFleet(dynamic.Resource, module="webhooks", name="WebhookFleet"):
 
 
 def _inputs(hook: catalog.Hook) -> dict[str, Any]:
-    return {**hook.fields, **({ADOPT_KEY: hook.adopt_id} if hook.adopt_id else {})}
+    adopt = {ADOPT_KEY: hook.adopt_id} if hook.adopt_id else {}
+    version = {VERSION_KEY: hook.secrets_version} if hook.secrets_version is not None else {}
+    return {**hook.fields, **adopt, **version}
 
 
 def _secrets(hooks: list[catalog.Hook], config: pulumi.Config) -> dict[str, dict[str, pulumi.Output[str]]]:

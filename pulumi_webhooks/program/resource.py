@@ -37,12 +37,14 @@ class WebhookArgs:
     """For `querystring`, `authheader`, `header` and `bearer` only; always secret; at most 4,096 visible ASCII."""
     adopt_id: pulumi.Input[str] | None = None
     """Take over the existing webhook with this id instead of creating one (docs/resource.md, "Adopting")."""
+    secrets_version: pulumi.Input[int | str] | None = None
+    """Change it to send the password or token again, as after a rotation in the vendor's UI."""
 
 
 ARGUMENTS = tuple(f.name for f in fields(WebhookArgs))
-"""The webhook's own arguments, keyword or WebhookArgs: the spec's fields, then adopt_id."""
+"""The webhook's own arguments, keyword or WebhookArgs: the spec's fields, then adopt_id and secrets_version."""
 CHECKED_ARGS = tuple(WebhookSpec.model_fields)
-"""The arguments that the spec's rules judge (adopt_id is the provider's concern)."""
+"""The arguments that the spec's rules judge (adopt_id and secrets_version are the provider's concern)."""
 
 
 class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
@@ -72,6 +74,9 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
             visible ASCII, at most 4,096 characters.
         adopt_id: The id of an existing webhook to take over instead of creating one; it is
             updated to the values above. Ignored once the webhook is in state; then remove it.
+        secrets_version: A number or short text; changing it sends the password or token
+            again (the API never shows them, so a value changed in the vendor's UI is never
+            seen as drift). Nothing else changes.
         provider: The API connection: `WebhookProvider()` (the default) or
             `WebhookProvider("name")` for a named one.
 
@@ -102,6 +107,7 @@ class Webhook(dynamic.Resource, module="webhooks", name="Webhook"):
         password: pulumi.Input[str] | None = None,
         token: pulumi.Input[str] | None = None,
         adopt_id: pulumi.Input[str] | None = None,
+        secrets_version: pulumi.Input[int | str] | None = None,
         provider: WebhookProvider | None = None,
     ) -> None:
         passed = dict(locals())  # the parameters: nothing else is defined yet

@@ -9,6 +9,7 @@ SDK server's four threads. Its properties, by hook key (`team/name`):
   its `adoptId` when it has one. Never a secret, so `pulumi preview --diff` shows them.
 - `secrets`: each hook's password or token, the whole map one secret in state.
 - `webhookIds`: in outputs, each hook's id, for the program's `webhook_ids`.
+- `apiAccount`: in outputs, the account the hooks live in (provider/gone.py).
 
 A hook that fails is named in the error, and the others are kept: when some hooks were made
 or changed and others failed, the provider reports the resource as partly done
@@ -29,12 +30,16 @@ from ..errors import PartlyDone, WebhooksError
 from ..model import spec
 from ..model.live import ID, SECRETS, VISIBLE, LiveWebhook
 from ..sdk_internals import PROVIDER_KEY, is_unknown, send_detailed_diff
+from . import gone
 from .connection import Connection, connection_of
 
 HOOKS = "hooks"
 SECRET_MAP = "secrets"
 WEBHOOK_IDS = "webhookIds"
 ADOPT_KEY = spec.API_NAMES["adopt_id"]
+VERSION_KEY = spec.API_NAMES["secrets_version"]
+OWN_KEYS = (ADOPT_KEY, VERSION_KEY)
+"""A hook's properties that are the provider's, not the API's."""
 FLAGS = tuple(spec.API_NAMES[name] for name in spec.FLAG_FIELDS)
 
 Hooks = dict[str, dict[str, Any]]
@@ -61,12 +66,14 @@ class FleetProvider(Connection):
         elif not is_unknown(secrets):
             for key, fields in sorted(hooks.items()):
                 given = (secrets or {}).get(key) or {}
-                checked = {k: v for k, v in {**fields, **given}.items() if k != ADOPT_KEY and v not in (None, "")}
+                checked = {k: v for k, v in {**fields, **given}.items() if k not in OWN_KEYS and v not in (None, "")}
                 unknown = {k for k, v in checked.items() if is_unknown(v)}
                 failures += [
                     CheckFailure(HOOKS, f"{key}: {p.property}: {p.reason}")
                     for p in spec.find_problems(checked, unknown)
                 ]
+                if problem := spec.secrets_version_problem(fields.get(VERSION_KEY)):
+                    failures.append(CheckFailure(HOOKS, f"{key}: {VERSION_KEY}: {problem}"))
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -86,33 +93,59 @@ class FleetProvider(Connection):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         resource_id = uuid.uuid4().hex
-        state = _State({}, {}, props.get(PROVIDER_KEY))
+        state = _State({}, {}, props.get(PROVIDER_KEY), self.client.settings.account())
         self._apply(resource_id, _Plan({}, props), state)
         return CreateResult(resource_id, state.outputs())
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        state = _State(dict(olds.get(HOOKS) or {}), dict(olds.get(SECRET_MAP) or {}), news.get(PROVIDER_KEY))
+        hooks, secrets = dict(olds.get(HOOKS) or {}), dict(olds.get(SECRET_MAP) or {})
+        state = _State(hooks, secrets, news.get(PROVIDER_KEY), self.client.settings.account())
         self._apply(id_, _Plan(olds, news), state)
         return UpdateResult(state.outputs())
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """The fleet as the API holds it, from one listing: drift, and hooks deleted out of band."""
-        live = {hook.id: hook for hook in self.client.list()}
+        """The fleet as the API holds it: drift, and hooks deleted out of band. One listing tells most;
+        a hook it leaves out or shows otherwise than state is read by id, since the list may lag."""
         old_hooks: Hooks = props.get(HOOKS) or {}
         old_secrets: Hooks = props.get(SECRET_MAP) or {}
+        live = self._read_hooks(id_, old_hooks, old_secrets)
+        missing = sorted(key for key, hook in live.items() if hook is None)
+        if missing:
+            recorded = props.get(gone.ACCOUNT)
+            gone.check_account(recorded, self.client.settings, f"{len(missing)} hook(s) of the fleet are")
+            examples = [f"{key} ({old_hooks[key][ID]})" for key in missing]
+            gone.check_share(len(missing), len(old_hooks), examples, self.client.settings, "hooks of the fleet")
         hooks: Hooks = {}
         secrets: Hooks = {}
-        for key, old in old_hooks.items():
-            found = live.get(str(old.get(ID)))
+        for key, found in live.items():
             if found is None:
                 continue  # deleted out of band: the next `up` creates it again
-            hooks[key] = {ID: found.id, **_fields(found)}
+            hooks[key] = {ID: found.id, **_fields(found), **_own(old_hooks[key], VERSION_KEY)}
             # Reads mask secrets: keep the one in state while the API says it is set.
             kept = {name: value for name, value in (old_secrets.get(key) or {}).items() if name in found.secrets_set}
             if kept:
                 secrets[key] = kept
         inputs = {HOOKS: {key: _without_id(fields) for key, fields in hooks.items()}, SECRET_MAP: secrets}
-        return ReadResult(id_=id_, outs=_outputs(hooks, secrets), inputs=inputs)
+        outs = _outputs(hooks, secrets) | {gone.ACCOUNT: self.client.settings.account()}
+        return ReadResult(id_=id_, outs=outs, inputs=inputs)
+
+    def _read_hooks(self, id_: str, old_hooks: Hooks, old_secrets: Hooks) -> dict[str, LiveWebhook | None]:
+        """Each hook of state as the API holds it, None when `GET /webhooks/{id}` says it is gone."""
+        listed = {hook.id: hook for hook in self.client.listing().hooks}
+        live: dict[str, LiveWebhook | None] = {}
+        unsure: dict[str, str] = {}
+        for key, old in old_hooks.items():
+            found = listed.get(str(old.get(ID)))
+            if found is not None and _agrees(old, _set(old_secrets, key), found):
+                live[key] = found
+            else:
+                unsure[key] = str(old.get(ID))
+        proofs = self.client.fan_out.run(
+            {key: _bound(self.client.get, webhook_id) for key, webhook_id in unsure.items()}
+        )
+        if proofs.failures:  # whether those exist cannot be told: nothing is dropped
+            raise HooksFailed(_reasons(proofs.failures), id_, None)
+        return live | proofs.results
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         hooks: Hooks = props.get(HOOKS) or {}
@@ -139,7 +172,7 @@ class FleetProvider(Connection):
             writes[key] = _update(self.client.update, state.id_of(key), plan.spec(key))
         written = self.client.fan_out.run(writes)
         for key, webhook_id in written.results.items():
-            state.put(key, webhook_id, plan.spec(key))
+            state.put(key, webhook_id, plan.spec(key), plan.hooks[key].get(VERSION_KEY))
         failures |= written.failures
         done = len(deleted.results) + len(written.results)
         if failures:
@@ -160,7 +193,7 @@ class _Plan:
 
     def _changed(self, key: str) -> bool:
         old, new = self.old_hooks[key], self.hooks[key]
-        if any(_normal(name, old.get(name)) != _normal(name, new.get(name)) for name in VISIBLE):
+        if any(_normal(name, old.get(name)) != _normal(name, new.get(name)) for name in (*VISIBLE, VERSION_KEY)):
             return True
         return _set(self.old_secrets, key) != _set(self.secrets, key)
 
@@ -173,7 +206,7 @@ class _Plan:
             paths[_path(HOOKS, key)] = "delete"
         for key in self.updates:
             old, new = self.old_hooks[key], self.hooks[key]
-            for name in VISIBLE:
+            for name in (*VISIBLE, VERSION_KEY):
                 before, after = _normal(name, old.get(name)), _normal(name, new.get(name))
                 if before != after:
                     kind = "add" if before is None else "delete" if after is None else "update"
@@ -185,7 +218,7 @@ class _Plan:
         return paths
 
     def spec(self, key: str) -> spec.WebhookSpec:
-        fields = {k: v for k, v in self.hooks[key].items() if k != ADOPT_KEY and v not in (None, "")}
+        fields = {k: v for k, v in self.hooks[key].items() if k not in OWN_KEYS and v not in (None, "")}
         return spec.parse(fields | {k: v for k, v in (self.secrets.get(key) or {}).items() if v})
 
     def adopt_id(self, key: str) -> str | None:
@@ -202,17 +235,19 @@ def _set(secrets: Hooks, key: str) -> dict[str, Any]:
 class _State:
     """The fleet's outputs as the plan runs: what the API holds now."""
 
-    def __init__(self, hooks: Hooks, secrets: Hooks, provider: Any) -> None:
+    def __init__(self, hooks: Hooks, secrets: Hooks, provider: Any, account: dict[str, Any]) -> None:
         self.hooks = hooks
         self.secrets = secrets
         self.provider = provider
+        self.account = account
 
     def id_of(self, key: str) -> str:
         return str(self.hooks[key][ID])
 
-    def put(self, key: str, webhook_id: str, webhook: spec.WebhookSpec) -> None:
+    def put(self, key: str, webhook_id: str, webhook: spec.WebhookSpec, version: Any) -> None:
         body = webhook.to_api()
-        self.hooks[key] = {ID: webhook_id, **_fields(LiveWebhook.of(webhook_id, body))}
+        kept_version = {} if version is None else {VERSION_KEY: version}
+        self.hooks[key] = {ID: webhook_id, **_fields(LiveWebhook.of(webhook_id, body)), **kept_version}
         kept = {name: body[name] for name in SECRETS if body.get(name)}
         if kept:
             self.secrets[key] = kept
@@ -224,7 +259,8 @@ class _State:
         self.secrets.pop(key, None)
 
     def outputs(self) -> dict[str, Any]:
-        return _outputs(self.hooks, self.secrets) | ({} if self.provider is None else {PROVIDER_KEY: self.provider})
+        provider = {} if self.provider is None else {PROVIDER_KEY: self.provider}
+        return _outputs(self.hooks, self.secrets) | {gone.ACCOUNT: self.account} | provider
 
 
 def _outputs(hooks: Hooks, secrets: Hooks) -> dict[str, Any]:
@@ -243,6 +279,17 @@ def _path(prop: str, key: str) -> str:
 def _fields(hook: LiveWebhook) -> dict[str, Any]:
     """A hook's visible fields as state keeps them: unset ones left out, flags explicit."""
     return {name: value for name, value in hook.fields.items() if value is not None or name in FLAGS}
+
+
+def _agrees(old: Mapping[str, Any], secrets_set: Mapping[str, Any], listed: LiveWebhook) -> bool:
+    """Whether a listed hook shows what state holds of it (what a list that lags may not)."""
+    same_fields = all(_normal(name, old.get(name)) == _normal(name, listed.fields.get(name)) for name in VISIBLE)
+    return same_fields and set(secrets_set) == set(listed.secrets_set)
+
+
+def _own(hook: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The provider's own property `name` of a hook in state, if it has it: the API never shows it."""
+    return {name: hook[name]} if hook.get(name) is not None else {}
 
 
 def _without_id(fields: Mapping[str, Any]) -> dict[str, Any]:

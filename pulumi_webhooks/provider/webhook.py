@@ -9,9 +9,11 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from ..model import spec
 from ..model.live import ID
 from ..sdk_internals import PROVIDER_KEY, is_unknown
+from . import gone
 from .connection import Connection, connection_of
 
 ADOPT_KEY = spec.API_NAMES["adopt_id"]
+VERSION_KEY = spec.API_NAMES["secrets_version"]
 INPUT_KEYS = tuple(spec.API_NAMES[name] for name in spec.WebhookSpec.model_fields)
 SECRET_KEYS = tuple(spec.API_NAMES[name] for name in spec.SECRET_FIELDS)
 CREDENTIAL_KEYS = tuple(spec.API_NAMES[name] for name in spec.CREDENTIAL_FIELDS)
@@ -45,6 +47,8 @@ class WebhookProvider(Connection):
         adopt_id = props.get(ADOPT_KEY)
         if adopt_id is not None and ADOPT_KEY not in unknown and not (isinstance(adopt_id, str) and adopt_id.strip()):
             failures.append(CheckFailure(ADOPT_KEY, "adoptId must be the id of an existing webhook, such as '42'"))
+        if VERSION_KEY not in unknown and (problem := spec.secrets_version_problem(props.get(VERSION_KEY))):
+            failures.append(CheckFailure(VERSION_KEY, problem))
         return CheckResult(props if failures else _normalized(props), failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -55,19 +59,27 @@ class WebhookProvider(Connection):
         if moved:
             # Another account: the webhook must be made anew there.
             return DiffResult(changes=True, replaces=[PROVIDER_KEY], delete_before_replace=False)
-        changed = [key for key in INPUT_KEYS if _differs(olds.get(key), news.get(key), key)]
+        changed = [key for key in (*INPUT_KEYS, VERSION_KEY) if _differs(olds.get(key), news.get(key), key)]
         return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         webhook = spec.parse(_inputs(props))
         adopt_id = props.get(ADOPT_KEY)
         webhook_id = self.client.adopt(str(adopt_id), webhook) if adopt_id else self.client.create(webhook)
-        return CreateResult(webhook_id, _outputs(webhook_id, webhook))
+        return CreateResult(webhook_id, self._outputs(webhook_id, webhook, props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         live = self.client.get(id_)
+        reads = gone.tally(self.connection)
         if live is None:
+            # Gone, unless it was made in another account, or most webhooks read so far are gone too.
+            gone.check_account(props.get(gone.ACCOUNT), self.client.settings, f"webhook {id_} is")
+            missing, read = reads.saw_gone()
+            gone.check_share(
+                missing, read, [f"webhook {id_}"], self.client.settings, "webhooks this refresh read so far"
+            )
             return ReadResult(id_="", outs={})
+        reads.saw_found()
         refreshed: dict[str, Any] = dict(live.fields)
         # Reads mask secrets: keep the value from state while the API says one is set,
         # drop it when the API says none is. Props without an id are not our state
@@ -76,16 +88,24 @@ class WebhookProvider(Connection):
         ours = ID in props
         for key in SECRET_KEYS:
             refreshed[key] = props.get(key) if ours and key in live.secrets_set else None
-        inputs = {k: v for k, v in refreshed.items() if v is not None}
-        return ReadResult(id_=id_, outs={ID: id_, **refreshed}, inputs=inputs)
+        version = {VERSION_KEY: props[VERSION_KEY]} if props.get(VERSION_KEY) is not None else {}
+        inputs = {k: v for k, v in refreshed.items() if v is not None} | version
+        outs = {ID: id_, **refreshed, **version, gone.ACCOUNT: self.client.settings.account()}
+        return ReadResult(id_=id_, outs=outs, inputs=inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         webhook = spec.parse(_inputs(news))
         self.client.update(id_, webhook)
-        return UpdateResult(_outputs(id_, webhook))
+        return UpdateResult(self._outputs(id_, webhook, news))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self.client.delete(id_)
+
+    def _outputs(self, webhook_id: str, webhook: spec.WebhookSpec, props: dict[str, Any]) -> dict[str, Any]:
+        """What state keeps: the id, the fields as written, the secrets version, and the account."""
+        body = webhook.model_dump(mode="json", by_alias=True)
+        version = {VERSION_KEY: props[VERSION_KEY]} if props.get(VERSION_KEY) is not None else {}
+        return {ID: webhook_id, **body, **version, gone.ACCOUNT: self.client.settings.account()}
 
 
 # The address state pickles it by (see the package's docstring), wherever the class is written.
@@ -98,7 +118,7 @@ def _inputs(props: dict[str, Any]) -> dict[str, Any]:
 
 def _extras(props: dict[str, Any]) -> dict[str, Any]:
     """Properties that are neither webhook fields nor the provider's own: the spec rejects them by name."""
-    return {k: v for k, v in props.items() if k not in INPUT_KEYS and k != ADOPT_KEY}
+    return {k: v for k, v in props.items() if k not in (*INPUT_KEYS, ADOPT_KEY, VERSION_KEY)}
 
 
 def _normalized(props: dict[str, Any]) -> dict[str, Any]:
@@ -106,11 +126,6 @@ def _normalized(props: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in props.items() if not (k in CREDENTIAL_KEYS and v == "")}
     out.setdefault(FLAG_KEY, False)
     return out
-
-
-def _outputs(webhook_id: str, webhook: spec.WebhookSpec) -> dict[str, Any]:
-    body = webhook.model_dump(mode="json", by_alias=True)
-    return {ID: webhook_id, **body}
 
 
 def _differs(old: Any, new: Any, key: str) -> bool:
