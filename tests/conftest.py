@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -18,6 +20,22 @@ NEEDS_CLI = (Path(__file__).parent / "e2e", Path(__file__).parent / "reliability
 
 SERVERS = {"backend", "postgres_server", "s3_server"}
 
+PAGE_STYLES = ("link", "cursor", "next-url", "has-more", "page", "offset")
+PAGE_SIZE, PAGE_MAX = "7", "10"
+
+
+def vendor_flags(request: pytest.FixtureRequest) -> list[str]:
+    """The stand-in as real vendors behave, for every test unless its own flags say otherwise: the list
+    paged, 7 to a page and at most 10 whatever is asked, in a style chosen by the test's name (the same
+    every run; STANDIN_PAGE_STYLE sets one for all, `none` for one plain list); and, for a test marked
+    `list_lag(seconds)`, a list that far behind writes."""
+    style = os.environ.get("STANDIN_PAGE_STYLE") or PAGE_STYLES[zlib.crc32(request.node.nodeid.encode()) % 6]
+    flags = ["--page-style", style, "--page-size", PAGE_SIZE, "--page-max", PAGE_MAX]
+    lag = request.node.get_closest_marker("list_lag")
+    if lag is not None:
+        flags += ["--list-lag-seconds", str(lag.args[0])]
+    return flags
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Marks `cli` every test that drives the real Pulumi CLI, and `servers` every one that starts a
@@ -30,12 +48,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def start_api(tmp_path: Path) -> Iterator[ApiFactory]:
-    """Starts local API servers with alice's and bob's accounts plus any fault flags."""
+def start_api(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ApiFactory]:
+    """Starts local API servers with alice's and bob's accounts, as vendors behave (`vendor_flags`), plus
+    any flags of the test's own (which win)."""
     started: list[ServerProcess] = []
+    vendor = vendor_flags(request)
 
     def start(*flags: str, db: Path | None = None, users: Sequence[str] = CREDENTIAL_ARGS) -> Api:
-        process = ServerProcess(db or tmp_path / f"api-{len(started)}.sqlite", [*users, *flags])
+        process = ServerProcess(db or tmp_path / f"api-{len(started)}.sqlite", [*users, *vendor, *flags])
         started.append(process.start())
         return Api(process)
 
