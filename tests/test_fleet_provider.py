@@ -173,3 +173,39 @@ def test_a_fleet_whose_every_hook_fails_leaves_nothing_to_record(api: Api, engin
         )
     assert init_failure(raised.value) is None, "nothing was made: a plain failure"
     assert "1 hook(s) of the fleet failed" in raised.value.details()  # type: ignore[attr-defined]
+
+
+@pytest.mark.list_lag(30)
+def test_a_refresh_the_list_is_behind_on_reads_by_id_what_it_does_not_show(api: Api, engines: list[Engine]) -> None:
+    engine = connect(engines, api)
+    fleet_id, outs = engine.create(fleet(5))
+    changed = fleet(5)
+    changed["hooks"]["ops/h01"]["endpoint"] = "https://ops.example.com/v2/1"
+    outs = engine.update(fleet_id, state(outs), changed)
+    api.post("/_admin/reset-stats")
+    read = engine.read(fleet_id, state(outs))  # the list still shows none of the five: it is 30 s behind
+    assert plain(read.properties)["hooks"] == outs["hooks"], "every hook as the API holds it now"
+    assert api.stats()["requests"]["GET /webhooks/<id>"] == 5
+
+
+def test_a_refresh_that_would_drop_most_of_the_fleet_or_hooks_of_another_account_drops_nothing(
+    api: Api, engines: list[Engine]
+) -> None:
+    engine = connect(engines, api)
+    fleet_id, outs = engine.create(fleet(6))
+    assert outs["apiAccount"] == {"apiUrl": api.url, "principal": USER}
+    for key in ("ops/h00", "ops/h01", "ops/h02", "ops/h03"):
+        api.session().delete(f"{api.url}/webhooks/{outs['webhookIds'][key]}", timeout=10)
+    with pytest.raises(grpc.RpcError) as raised:
+        engine.read(fleet_id, state(outs))
+    assert raised.value.details().startswith("4 of the 6 hooks of the fleet are not found in the API at ")  # type: ignore[attr-defined]
+
+    elsewhere = dict(outs, apiAccount={"apiUrl": "https://api.example.com", "principal": USER})
+    with pytest.raises(grpc.RpcError) as raised:
+        engine.read(fleet_id, state(elsewhere))
+    assert raised.value.details().startswith(  # type: ignore[attr-defined]
+        f"4 hook(s) of the fleet are not found at {api.url} as {USER}, but made at https://api.example.com as "
+    )
+    allowed = connect(engines, api, **{"webhooks:allowManyGone": "true"})
+    read = allowed.read(fleet_id, state(outs))
+    assert sorted(plain(read.properties)["hooks"]) == ["ops/h04", "ops/h05"]

@@ -1,12 +1,18 @@
-"""recover.repair on stack exports: which interrupted creates become resources."""
+"""recover.repair on stack exports: which interrupted creates become resources, and when the list allows it."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
+from harness.api import STATIC_TOKEN, Api
 from pulumi_webhooks import WebhookProvider
+from pulumi_webhooks.api.client import WebhooksClient
+from pulumi_webhooks.api.settings import ClientSettings
+from pulumi_webhooks.cli.recovery import settled_repair
 from pulumi_webhooks.cli.repair import repair
 from pulumi_webhooks.model.live import LiveWebhook
 
@@ -85,3 +91,19 @@ def test_two_look_alikes_are_never_guessed_between_and_a_create_already_in_state
     assert repaired["deployment"]["pending_operations"] == []
     assert len(repaired["deployment"]["resources"]) == 1, "no second resource with a's URN"
     assert "webhooks 5, 9 all look like it, so none was taken" in recovery.summary()
+
+
+@pytest.mark.list_lag(2)
+def test_a_create_the_list_does_not_show_yet_is_waited_for_not_dropped(api: Api) -> None:
+    """A killed run's last creates may be younger than the list's lag: the step waits for the list to settle."""
+    export = {"deployment": {"resources": [], "pending_operations": [
+        {"type": "creating", "resource": resource("b", "https://x/b")},
+        {"type": "creating", "resource": resource("c", "https://x/c")},
+    ]}}  # fmt: skip
+    made = api.post("/webhooks", {"endpoint": "https://x/b", "authType": "bearer", "token": "t0ken-b"}).json()
+    client = WebhooksClient(ClientSettings(api_url=api.url, api_token=STATIC_TOKEN, list_settle_seconds=3))
+    started = time.monotonic()
+    _, recovery = settled_repair(client, export, None)
+    assert recovery.imported == {f"urn:pulumi:dev::p::{TYPE}::b": str(made["webhookId"])}
+    assert recovery.never_created == [f"urn:pulumi:dev::p::{TYPE}::c"], "c only once a settled list lacks it"
+    assert time.monotonic() - started >= 3

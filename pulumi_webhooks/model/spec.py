@@ -219,6 +219,8 @@ def secrets_version_problem(value: Any, name: str = "secretsVersion") -> str | N
     """What is wrong with a secrets version (a number or short text whose change sends the secrets again)."""
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return None
+    if isinstance(value, float) and value.is_integer():  # a number, as the engine passes one
+        return None
     if isinstance(value, str) and value.strip() and len(value) <= 64:
         return None
     return f"{name} must be a number or a short text (at most 64 characters), such as 2"

@@ -83,6 +83,10 @@ class FleetProvider(Connection):
         )
         if moved:  # another account: every hook must be made anew there
             return DiffResult(changes=True, replaces=[PROVIDER_KEY], delete_before_replace=False)
+        held: Hooks = olds.get(HOOKS) or {}
+        if held:
+            first = min(held)
+            gone.check_still_there(olds.get(gone.ACCOUNT), self.client, str(held[first][ID]), f"hook {first} is")
         if is_unknown(news.get(HOOKS)) or is_unknown(news.get(SECRET_MAP)):
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         plan = _Plan(olds, news)

@@ -9,17 +9,22 @@ says so, and drops nothing, unless `webhooks:allowManyGone` says it is meant.
 
 Each webhook's state records the account it was made in (`apiAccount`: the API's URL and who
 signs in, never a secret): one that is missing from an account other than its own is never
-dropped either.
+dropped either, and a plan made with settings of another account checks first, with one read
+by id, that the webhooks are still found there (the engine refreshes with the settings of the
+last `up`, so a repointed stack's plan is where it shows first).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..api.settings import ClientSettings
 from ..errors import AccountChanged, ManyGone
+
+if TYPE_CHECKING:
+    from ..api.client import WebhooksClient
 
 ACCOUNT = "apiAccount"
 """The output that records a webhook's account (a fleet's: every hook's)."""
@@ -31,6 +36,10 @@ QUORUM_WAIT_SECONDS = 1.0
 ALLOW = (
     "run the refresh again with WEBHOOKS_ALLOW_MANY_GONE=true (or webhooks:allowManyGone set to true for that "
     "run): they are then dropped from state, and the next `up` makes them again"
+)
+MOVE = (
+    "If the stack is meant to move there, run `pulumi up` and then `pulumi refresh` with "
+    "WEBHOOKS_ALLOW_MANY_GONE=true: its webhooks are dropped from state, and the next `up` makes them there"
 )
 
 
@@ -44,10 +53,24 @@ def check_account(recorded: Any, settings: ClientSettings, what: str) -> None:
     current = settings.account()
     if settings.allow_many_gone or not _moved(recorded, current):
         return
-    raise AccountChanged(
+    raise _account_changed(what, recorded, current, "dropped from state")
+
+
+def check_still_there(recorded: Any, client: WebhooksClient, webhook_id: str, what: str) -> None:
+    """Before a plan: when state says `what` was made in another account than the settings', raises
+    `AccountChanged` unless webhook `webhook_id` is found by id in this one (a new address or user
+    name of the same account, say)."""
+    current = client.settings.account()
+    if client.settings.allow_many_gone or not _moved(recorded, current) or client.get(webhook_id) is not None:
+        return
+    raise _account_changed(what, recorded, current, "changed")
+
+
+def _account_changed(what: str, recorded: Any, current: Mapping[str, Any], untouched: str) -> AccountChanged:
+    return AccountChanged(
         f"{what} not found at {_shown(current)}, but made at {_shown(recorded)}: the stack points at another "
-        "account or API than the one that holds its webhooks. Nothing was dropped from state. Set "
-        f"webhooks:apiUrl and the credentials back. If the stack is meant to move there, {ALLOW}"
+        f"account or API than the one that holds its webhooks. Nothing was {untouched}. Set webhooks:apiUrl and "
+        f"the credentials back. {MOVE}"
     )
 
 

@@ -59,6 +59,7 @@ class WebhookProvider(Connection):
         if moved:
             # Another account: the webhook must be made anew there.
             return DiffResult(changes=True, replaces=[PROVIDER_KEY], delete_before_replace=False)
+        gone.check_still_there(olds.get(gone.ACCOUNT), self.client, _id, f"webhook {_id} is")
         changed = [key for key in (*INPUT_KEYS, VERSION_KEY) if _differs(olds.get(key), news.get(key), key)]
         return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 

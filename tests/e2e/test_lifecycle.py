@@ -6,9 +6,14 @@ import base64
 import json
 from typing import Any
 
-from harness.api import PASSWORD, STATIC_TOKEN
+import pytest
+
+from harness.api import OTHER_PASSWORD, OTHER_USER, PASSWORD, STATIC_TOKEN
 from harness.project import STACK, Project
 from tests.leaks import leaks, project_sources
+
+# A vendor's list lags its writes: every test here meets it (docs/api.md, "Lists: pages and lag").
+pytestmark = pytest.mark.list_lag(2)
 
 SECRETS = {
     "basicPassword": "basic-Passw0rd-e2e-8c1d",
@@ -324,3 +329,66 @@ def test_10_destroy_leaves_the_api_empty(project: Project) -> None:
     project.destroy()
     assert project.api.webhooks() == []
     assert project.webhook_states() == {}
+
+
+UI_ROTATED_TOKEN = "ui-rotated-T0ken-e2e-51b9"
+
+
+def test_11_changing_secrets_version_sends_a_secret_rotated_in_the_vendor_s_ui_again(project: Project) -> None:
+    project.config("bearerToken", SECRETS["bearerToken"], secret=True)
+    project.program(
+        'Webhook("hook-bearer", endpoint="https://bearer.example.com/h", auth_type="bearer",\n'
+        '        token=config.require_secret("bearerToken"), secrets_version=config.get_int("secretsVersion"))\n'
+    )
+    project.up()
+    [hook] = project.api.webhooks()
+    webhook_id = str(hook["webhookId"])
+    # Someone sets another token in the vendor's UI. The API never shows secrets: no preview can tell.
+    rotated = {"endpoint": "https://bearer.example.com/h", "authType": "bearer", "token": UI_ROTATED_TOKEN}
+    project.api.put(f"/webhooks/{webhook_id}", rotated).raise_for_status()
+    project.refresh("--skip-preview")
+    project.preview("--expect-no-changes")
+
+    project.config("secretsVersion", "2")
+    project.api.post("/_admin/reset-stats")
+    project.up()
+    assert writes(project.api.stats()) == {"PUT /webhooks/<id>": 1}, "one update, no replace"
+    assert project.api.stored_secrets()[webhook_id] == (None, SECRETS["bearerToken"]), "the program's token again"
+    assert project.webhook_states()["hook-bearer"]["outputs"]["secretsVersion"] == 2
+    project.preview("--expect-no-changes")
+    assert not leaks(project_sources(project), [*ALL_SECRETS, UI_ROTATED_TOKEN])
+
+
+def test_12_a_stack_pointed_at_another_account_is_stopped_before_it_copies_every_webhook(project: Project) -> None:
+    deploy_six(project)
+    project.config("webhooks:apiUserName", OTHER_USER)
+    project.config("webhooks:apiPassword", OTHER_PASSWORD, secret=True)
+    refused = project.preview(check=False)
+    assert not refused.ok
+    said = f"not found at {project.api.url} as {OTHER_USER}, but made at {project.api.url} as alice"
+    assert said in refused.output, refused.output  # the engine stops at the first webhook that says so
+    assert "Nothing was changed" in refused.output and "Traceback" not in refused.output
+
+    # Meant: the steps the message gives, then the webhooks are made in bob's account.
+    allowed = {"WEBHOOKS_ALLOW_MANY_GONE": "true"}
+    project.pulumi("up", "--yes", "--stack", STACK, env=allowed)
+    project.pulumi("refresh", "--yes", "--skip-preview", "--stack", STACK, env=allowed)
+    assert project.webhook_states() == {}
+    project.up()
+    assert len(project.api.webhooks()) == 6, "alice's six are untouched"
+    assert len(project.api.stored_secrets()) == 12, "and bob has six of his own"
+    project.preview("--expect-no-changes")
+
+
+def test_13_a_refresh_that_finds_most_webhooks_gone_at_once_stops(project: Project) -> None:
+    live = deploy_six(project)
+    for name in ("none", "basic", "qs", "header"):
+        project.api.session().delete(f"{project.api.url}/webhooks/{live[name]['webhookId']}", timeout=10)
+    refused = project.refresh("--skip-preview", check=False)
+    assert not refused.ok
+    assert "of the 6 webhooks this refresh read so far are not found in the API" in refused.output, refused.output
+    assert "WEBHOOKS_ALLOW_MANY_GONE=true" in refused.output and "Traceback" not in refused.output
+    assert len(project.webhook_states()) == 6
+
+    project.pulumi("refresh", "--yes", "--skip-preview", "--stack", STACK, env={"WEBHOOKS_ALLOW_MANY_GONE": "true"})
+    assert sorted(project.webhook_states()) == ["hook-authheader", "hook-bearer"]

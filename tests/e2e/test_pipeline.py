@@ -171,7 +171,7 @@ def test_doctor_with_stack_checks_the_account_the_stack_deploys_to(project: Proj
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     report = json.loads(healthy.stdout)
     assert report["apiUrl"] == project.api.url and report["ok"]
-    assert [c["name"] for c in report["checks"] if c["status"] == "ok"][-1] == "gone"
+    assert [c["name"] for c in report["checks"] if c["status"] == "ok"][-1] == "idempotency"
     assert project.api.webhooks() == []
 
     # The stack's login wins over a good token in the environment, as in the provider.

@@ -28,7 +28,8 @@ from harness.project import STACK, Project, cli_env, new_project, pulumi_command
 from tests.leaks import assert_no_leaks, leaks, project_sources
 from tests.support import ApiFactory
 
-pytestmark = pytest.mark.campaign
+# Every campaign meets a list that lags writes, as a vendor's may (campaign 10 sets its own).
+pytestmark = [pytest.mark.campaign, pytest.mark.list_lag(2)]
 SCALE = float(os.environ.get("CAMPAIGN_SCALE", "1"))
 TOKEN = "campaign-T0ken-9f3b"
 SECRETS = [TOKEN, PASSWORD, STATIC_TOKEN, *BACKEND_SECRETS]
@@ -481,6 +482,92 @@ def test_8_killed_at_a_random_point_then_recovered_leaves_exactly_the_program(
     assert result.get("bare_up_duplicates", 0) == 0, f"{where}: the bare `up` duplicated: {result}"
     if route == "pipeline":
         assert result["pending_left"] == 0, f"{where}: the step left pending operations: {result}"
+
+
+# -- campaign 10: vendors that page their lists and serve them late -------------------------
+
+VENDOR_STYLES = ("link", "cursor", "page", "offset")
+VENDOR_VARIANTS = {
+    "plain": [],
+    "30% of create answers lost": ["--drop-create-response-rate", "0.3"],
+    "creates answer without an id": ["--create-without-id"],
+}
+VENDOR_LAG_SECONDS = 3.0
+FULL_FORM = SCALE >= 3
+
+
+def vendor_trials() -> list[tuple[str, str, str]]:
+    """(paging style, program, variant) of every trial: in the full form (CAMPAIGN_SCALE=3: 120
+    hooks, 30 to a page) every combination; in CI's, each style and program once, the variants in
+    turn."""
+    combinations = [(style, program) for style in VENDOR_STYLES for program in PROGRAMS]
+    variants = list(VENDOR_VARIANTS)
+    if FULL_FORM:
+        return [(style, program, variant) for style, program in combinations for variant in variants]
+    return [(style, program, variants[i % len(variants)]) for i, (style, program) in enumerate(combinations)]
+
+
+def listed_by_the_command(project: Project) -> list[str]:
+    """The endpoints `pulumi-webhooks list --json` shows, once the list has caught up with the last write."""
+    time.sleep(VENDOR_LAG_SECONDS + 0.5)
+    env = {**project.env, "WEBHOOKS_API_URL": project.api.url, "WEBHOOKS_API_TOKEN": STATIC_TOKEN}
+    shown = subprocess.run(
+        [sys.executable, "-m", "pulumi_webhooks", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return sorted(hook["endpoint"] for hook in json.loads(shown.stdout))
+
+
+@pytest.mark.timeout(900 if FULL_FORM else 300)
+@pytest.mark.parametrize(("style", "program", "variant"), vendor_trials())
+def test_10_a_paged_lagging_list_loses_and_duplicates_nothing(
+    tmp_path: Path, start_api: ApiFactory, style: str, program: str, variant: str
+) -> None:
+    """up, refresh, up, preview and destroy against a vendor whose list pages (at most a quarter of
+    the hooks to a page) and lags writes by 3 s: after each step the API holds exactly the program,
+    all of it in state and in `pulumi-webhooks list`."""
+    count = size(40)
+    page = str(max(7, count // 4))
+    api = start_api(
+        "--page-style", style, "--page-size", page, "--page-max", page,
+        "--list-lag-seconds", str(VENDOR_LAG_SECONDS), "--seed", "10", *VENDOR_VARIANTS[variant],
+    )  # fmt: skip
+    project = hooks_project(tmp_path, api, count, program=program)
+    wanted = sorted(f"https://campaign.example.com/v1/{i}" for i in range(count))
+    started = time.perf_counter()
+    steps = {}
+    for step in ("up", "refresh", "up again", "preview"):
+        if step == "refresh":
+            project.refresh("--skip-preview")
+        elif step == "preview":
+            project.preview("--expect-no-changes")
+        else:
+            project.up("--skip-preview")
+        steps[step] = census(project, count, "v1")
+        assert steps[step] == {"duplicates": 0, "missing": 0, "extra": 0, "not_in_state": 0}, (step, steps[step])
+        assert listed_by_the_command(project) == wanted, f"after {step}, `list` shows every hook once"
+    project.destroy("--skip-preview")
+    assert project.api.webhooks() == [] and project.hooks_in_state() == {}, "destroy leaves nothing behind"
+    assert listed_by_the_command(project) == []
+    assert_no_leaks(project, SECRETS)
+    report(
+        "10 paged, lagging list",
+        style=style,
+        program=program,
+        variant=variant,
+        hooks=count,
+        page=int(page),
+        lag_seconds=VENDOR_LAG_SECONDS,
+        dropped_answers=statuses(api).get("dropped", 0),
+        seconds=round(time.perf_counter() - started, 1),
+        list_calls=int(api.stats()["requests"].get("GET /webhooks", 0)),
+        duplicates=0,
+        left_behind=0,
+    )
 
 
 # -- campaign 9: one catalog across eight stacks, deployed at once from a service --------------
