@@ -35,7 +35,12 @@ class Webhooks:
         self.posts = 0
         self.listings = 0
         self.keys: list[str] = []
+        self.gone: set[str] = set()  # deleted, though the list still shows them
         self._lock = threading.Lock()
+
+    def read(self, webhook_id: str) -> LiveWebhook | None:
+        with self._lock:
+            return next((hook for hook in self.hooks if hook.id == webhook_id and hook.id not in self.gone), None)
 
     def list(self, fresher_than: float | None = None) -> Listing:
         with self._lock:
@@ -67,7 +72,7 @@ class Webhooks:
 
 
 def creator(api: Webhooks, look_alikes: bool = False) -> Creator:
-    return Creator(api.list, look_alikes, settle_seconds=0.01, pause=lambda _seconds: None)
+    return Creator(api.list, api.read, look_alikes, settle_seconds=0.01, pause=lambda _seconds: None)
 
 
 def test_the_answer_s_id_is_the_result() -> None:
@@ -148,7 +153,7 @@ def test_an_unlistable_api_after_a_lost_answer_is_an_error_not_a_blind_retry() -
         return api.list()
 
     with pytest.raises(errors.AmbiguousCreate, match="cannot be listed"):
-        Creator(flaky_list, settle_seconds=0.01, pause=lambda _s: None).create(BODY, api.post(BODY, "lost"))
+        Creator(flaky_list, api.read, settle_seconds=0.01, pause=lambda _s: None).create(BODY, api.post(BODY, "lost"))
     assert api.posts == 1
 
 
@@ -163,7 +168,7 @@ def test_concurrent_creates_of_look_alikes_each_take_their_own() -> None:
 
 def test_a_lagging_list_is_looked_at_until_it_shows_the_lost_create() -> None:
     api = Webhooks(lag=0.3)
-    create = Creator(api.list, settle_seconds=2.0, pause=time.sleep)
+    create = Creator(api.list, api.read, settle_seconds=2.0, pause=time.sleep)
     assert create.create(BODY, api.post(BODY, "lost")) == "100"
     assert api.posts == 1 and api.listings > 2, "looked more than once, sent once"
 
@@ -171,7 +176,7 @@ def test_a_lagging_list_is_looked_at_until_it_shows_the_lost_create() -> None:
 def test_a_create_that_did_not_commit_is_sent_again_only_once_the_list_has_settled() -> None:
     api = Webhooks()
     started = time.monotonic()
-    create = Creator(api.list, settle_seconds=0.5, pause=time.sleep)
+    create = Creator(api.list, api.read, settle_seconds=0.5, pause=time.sleep)
     assert create.create(BODY, api.post(BODY, "refused", "id")) == "100"
     assert time.monotonic() - started >= 0.5, "not sent again before a list that started 0.5 s later"
     assert api.posts == 2 and len(api.hooks) == 1
@@ -180,17 +185,18 @@ def test_a_create_that_did_not_commit_is_sent_again_only_once_the_list_has_settl
 def test_a_list_behind_longer_than_the_settle_window_is_the_one_case_that_duplicates() -> None:
     """What webhooks:listSettleSeconds is for: the bound this protocol relies on, shown."""
     api = Webhooks(lag=1.0)
-    create = Creator(api.list, settle_seconds=0.2, pause=time.sleep)
+    create = Creator(api.list, api.read, settle_seconds=0.2, pause=time.sleep)
     create.create(BODY, api.post(BODY, "lost", "id"))
     assert api.posts == 2 and len(api.hooks) == 2
 
 
 def test_an_answer_without_an_id_is_waited_for_but_never_sent_again() -> None:
     api = Webhooks(lag=0.3)
-    assert Creator(api.list, settle_seconds=2.0, pause=time.sleep).create(BODY, api.post(BODY, "no id")) == "100"
+    looking = Creator(api.list, api.read, settle_seconds=2.0, pause=time.sleep)
+    assert looking.create(BODY, api.post(BODY, "no id")) == "100"
     hidden = Webhooks(lag=5.0)
     with pytest.raises(errors.AmbiguousCreate, match=r"no new matching webhook was listed within 0\.2 s"):
-        Creator(hidden.list, settle_seconds=0.2, pause=time.sleep).create(BODY, hidden.post(BODY, "no id"))
+        Creator(hidden.list, hidden.read, settle_seconds=0.2, pause=time.sleep).create(BODY, hidden.post(BODY, "no id"))
     assert hidden.posts == 1
 
 
@@ -204,6 +210,12 @@ def test_every_attempt_of_one_create_carries_the_same_idempotency_key_and_anothe
 
 def test_with_keys_honoured_a_lost_create_is_sent_again_without_looking() -> None:
     api = Webhooks()
-    create = Creator(api.list, keys_honoured=True, pause=lambda _s: None)
+    create = Creator(api.list, api.read, keys_honoured=True, pause=lambda _s: None)
     create.create(BODY, api.post(BODY, "refused", "id"))
     assert api.listings == 1, "only the baseline: the key makes the second attempt safe"
+
+
+def test_a_look_alike_that_a_lagging_list_still_shows_after_its_delete_refuses_nothing() -> None:
+    api = Webhooks(BODY, OTHER)
+    api.gone.add("1")
+    assert creator(api).create(BODY, api.post(BODY, "id")) == "102"

@@ -28,6 +28,7 @@ class WebhooksClient:
         self._lister = Lister(self._transport, settings)
         self._creator = Creator(
             self._lister.listing,
+            self.get,
             settings.create_look_alikes,
             settle_seconds=settings.list_settle_seconds,
             keys_honoured=settings.idempotent_creates,

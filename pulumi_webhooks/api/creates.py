@@ -9,9 +9,11 @@ whole list that started `settle_seconds` after the answer was lost does not show
 answered without an id is looked for the same way, and never sent again.
 
 It never takes as its own a webhook that was there before its first create (those are the
-baseline), nor one it already took for another create. Creates of look-alikes run one at a
-time, so none takes another's result. It knows the API only through two functions, which
-makes it testable without one: `listing`, and the `post` each create is given.
+baseline), nor one it already took for another create. A look-alike the baseline lists is read
+by id before a create is refused for it: a lagging list may still show one deleted since.
+Creates of look-alikes run one at a time, so none takes another's result. It knows the API
+only through three functions, which makes it testable without one: `listing`, `read` (by id),
+and the `post` each create is given.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ Post = Callable[[str], "str | None"]
 `OutcomeUnknown`."""
 Listings = Callable[["float | None"], Listing]
 """The API's whole list; with a `time.monotonic()`, one that started after it (see `Lister.listing`)."""
+Read = Callable[[str], "LiveWebhook | None"]
+"""One webhook by id, as the API holds it now; None when it is gone."""
 
 
 class OutcomeUnknown(errors.WebhooksError):
@@ -50,12 +54,14 @@ class Creator:
     def __init__(
         self,
         listing: Listings,
+        read: Read,
         create_look_alikes: bool = False,
         settle_seconds: float = 10.0,
         keys_honoured: bool = False,
         pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self._listing = listing
+        self._read = read
         self._create_look_alikes = create_look_alikes
         self._settle_seconds = settle_seconds
         self._keys_honoured = keys_honoured
@@ -137,9 +143,22 @@ class Creator:
             return self._baseline.ids()
 
     def _look_alikes(self, body: Mapping[str, Any]) -> list[str]:
+        """The baseline's webhooks that look like `body`, each confirmed by a read by id."""
+        key = match_key(body)
         with self._baseline_lock:
             assert self._baseline is not None
-            return sorted(self._baseline.with_key(match_key(body)), key=_id_order)
+            listed = sorted(self._baseline.with_key(key), key=_id_order)
+        confirmed = []
+        for webhook_id in listed:
+            live = self._read(webhook_id)
+            with self._baseline_lock:
+                if live is None:
+                    self._baseline.drop(webhook_id)
+                else:
+                    self._baseline.replace(webhook_id, live.match_key)
+            if live is not None and live.match_key == key:
+                confirmed.append(webhook_id)
+        return confirmed
 
     def _claim(self, webhook_id: str) -> str:
         with self._lock:

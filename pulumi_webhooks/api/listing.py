@@ -194,6 +194,7 @@ class Lister:
     def _follow(self, started: float, paging: _Paging | None, sized: bool) -> Listing:
         """One walk from the first page to the last."""
         size_param = paging.size_param if paging is not None else None
+        style = paging.style if paging is not None else "none"  # until a page shows a next one
         walk = _Walk(base={size_param: str(self._settings.list_page_size)} if sized and size_param else {})
         walk.params = dict(walk.base)
         target = _path(walk.params)
@@ -203,13 +204,14 @@ class Lister:
             page = _read(response, payload, paging, walk)
             walk.pages += 1
             self._take(page, walk, target)
+            if paging is None and page.style != "none":
+                style = page.style
             if page.next is None:
                 if page.claims_more:
                     raise _incomplete(f"{page.claims_more}, and gives no way to the next page", paging_hint=True)
                 break
             if walk.pages == 1 and (paging is None or (paging.size_param is None and not paging.size_refused)):
                 # Paged, and the style is now known: remember it, and ask larger pages if it shows how.
-                style = paging.style if paging is not None else page.style
                 position = paging.position_param if paging is not None else None
                 learned = _Paging(style, page.size_param or SIZE_PARAMS.get(style), position)
                 self._paging = learned
@@ -229,7 +231,6 @@ class Lister:
                     f"the list is longer than {self._settings.list_max_pages} pages",
                     "Raise webhooks:listMaxPages, or webhooks:listPageSize if the API allows larger pages",
                 )
-        style = paging.style if paging is not None else page.style
         return Listing(
             hooks=tuple(walk.ids.values()),
             started=started,
