@@ -231,3 +231,20 @@ def test_list_adopt_drift_and_recover_read_the_id_under_any_name(
     assert recovered.returncode == 0, recovered.stderr
     [resource] = json.loads(recovered.stdout)["deployment"]["resources"]
     assert resource["id"] == ids[0] and resource["outputs"]["webhookId"] == ids[0]
+
+
+@pytest.mark.list_lag(30)
+def test_drift_reads_by_id_what_a_lagging_list_does_not_show_yet(api: Api, tmp_path: Path) -> None:
+    """The list is 30 s behind: the hooks just made are not in it, yet each pinned hook is found by id."""
+    ids = seed(api)
+    names = {"userName": "user_name", "isAlertHook": "is_alert_hook", "authType": "auth_type"}
+    entries = [
+        {"name": f"h{i}", "adopt_id": webhook_id}
+        | {names.get(k, k): v for k, v in hook.items() if k not in ("password", "token")}
+        | {f"{secret}_secret": "key" for secret in ("password", "token") if secret in hook}
+        for i, (hook, webhook_id) in enumerate(zip(HOOKS, ids, strict=True))
+    ]
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump({"teams": {"ops": {"hooks": entries}}}))
+    assert cli(api, "list").stdout.splitlines()[-1].startswith("0 webhook(s)"), "the list does not show them yet"
+    drift = cli(api, "drift", str(tmp_path / "c.yaml"))
+    assert "3 in sync, 0 changed, 0 missing, 0 extra" in drift.stdout, drift.stdout + drift.stderr

@@ -65,6 +65,31 @@ def test_concurrency_is_sixteen_unless_set() -> None:
             {},
             ["webhooks:maxConcurrentRequests", "whole number from 1 to 256"],
         ),
+        (
+            {**URL, "webhooks:apiToken": "t", "webhooks:listPaging": "pages"},
+            {},
+            ["webhooks:listPaging (or WEBHOOKS_LIST_PAGING) must be one of auto, none, link, next-url, cursor"],
+        ),
+        (
+            {**URL, "webhooks:apiToken": "t"},
+            {"WEBHOOKS_LIST_PAGE_SIZE": "0"},
+            ["webhooks:listPageSize (or WEBHOOKS_LIST_PAGE_SIZE) must be a whole number from 1 to 10,000"],
+        ),
+        (
+            {**URL, "webhooks:apiToken": "t", "webhooks:listPageParam": "page number"},
+            {},
+            ["webhooks:listPageParam (or WEBHOOKS_LIST_PAGE_PARAM) must be a query parameter's name"],
+        ),
+        (
+            {**URL, "webhooks:apiToken": "t", "webhooks:listSettleSeconds": "forever"},
+            {},
+            ["webhooks:listSettleSeconds (or WEBHOOKS_LIST_SETTLE_SECONDS)", "seconds"],
+        ),
+        (
+            {**URL, "webhooks:apiToken": "t", "webhooks:allowManyGone": "yes"},
+            {},
+            ["webhooks:allowManyGone (or WEBHOOKS_ALLOW_MANY_GONE) must be true or false"],
+        ),
     ],
 )
 def test_mistakes_name_the_key_and_the_variable(
@@ -138,3 +163,26 @@ def test_create_look_alikes_is_a_flag_off_by_default() -> None:
     assert settings(token, {"WEBHOOKS_CREATE_LOOK_ALIKES": "TRUE"}).create_look_alikes is True
     with pytest.raises(ConfigError, match=r"webhooks:createLookAlikes \(or WEBHOOKS_CREATE_LOOK_ALIKES\) must be"):
         settings({**token, "webhooks:createLookAlikes": "yes"})
+
+
+def test_list_settings_default_to_reading_the_api_s_own_paging() -> None:
+    default = settings({**URL, "webhooks:apiToken": "t"})
+    assert (default.list_paging, default.list_page_size, default.list_max_pages) == ("auto", 100, 1000)
+    assert (default.list_settle_seconds, default.idempotent_creates, default.allow_many_gone) == (10.0, False, False)
+    chosen = settings(
+        {**URL, "webhooks:apiToken": "t", "webhooks:listPaging": "page", "webhooks:listPageSizeParam": "per_page"},
+        {"WEBHOOKS_LIST_SETTLE_SECONDS": "2.5", "WEBHOOKS_IDEMPOTENT_CREATES": "true"},
+    )
+    assert (chosen.list_paging, chosen.list_size_param, chosen.list_settle_seconds) == ("page", "per_page", 2.5)
+    assert chosen.idempotent_creates
+
+
+def test_the_account_is_the_url_and_who_signs_in_never_a_secret() -> None:
+    login = settings(
+        {"webhooks:apiUrl": "HTTPS://API.Example.com/v1/", "webhooks:apiUserName": "ci", "webhooks:apiPassword": "pw"}
+    )
+    assert login.account() == {"apiUrl": "https://api.example.com/v1", "principal": "ci"}
+    opaque = settings({**URL, "webhooks:apiToken": "opaque-static-token"})
+    assert opaque.account() == {"apiUrl": "https://api.example.com", "principal": None}
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZXJ2aWNlLWJvdCJ9.c2lnbmF0dXJl"  # {"sub": "service-bot"}
+    assert settings({**URL, "webhooks:apiToken": jwt}).account()["principal"] == "service-bot"
