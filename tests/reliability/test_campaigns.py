@@ -492,8 +492,9 @@ VENDOR_VARIANTS = {
     "30% of create answers lost": ["--drop-create-response-rate", "0.3"],
     "creates answer without an id": ["--create-without-id"],
 }
-VENDOR_LAG_SECONDS = 3.0
 FULL_FORM = SCALE >= 3
+# Several seconds behind; CAMPAIGN_LIST_LAG measures what the default settle window (10 s) survives.
+VENDOR_LAG_SECONDS = float(os.environ.get("CAMPAIGN_LIST_LAG", "5" if FULL_FORM else "3"))
 
 
 def vendor_trials() -> list[tuple[str, str, str]]:
@@ -528,8 +529,8 @@ def test_10_a_paged_lagging_list_loses_and_duplicates_nothing(
     tmp_path: Path, start_api: ApiFactory, style: str, program: str, variant: str
 ) -> None:
     """up, refresh, up, preview and destroy against a vendor whose list pages (at most a quarter of
-    the hooks to a page) and lags writes by 3 s: after each step the API holds exactly the program,
-    all of it in state and in `pulumi-webhooks list`."""
+    the hooks to a page) and lags writes by seconds: after each step the API holds exactly the
+    program, all of it in state and in `pulumi-webhooks list`."""
     count = size(40)
     page = str(max(7, count // 4))
     api = start_api(
