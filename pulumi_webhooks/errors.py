@@ -103,6 +103,10 @@ class AccountChanged(WebhooksError):
     """Webhooks made in one API account are not found in the one the stack now points at: nothing was dropped."""
 
 
+class EngineGone(WebhooksError):
+    """The engine that started this provider process is gone: no API write is started for it."""
+
+
 class PulumiFailed(WebhooksError):
     """A `pulumi` command of the step failed; the message holds its own."""
 

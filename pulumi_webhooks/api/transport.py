@@ -34,12 +34,20 @@ FORBIDDEN_HINT = "The API account in use may not do this: check its permissions 
 
 ResponseHook = Callable[[requests.Response], None]
 """Sees every HTTP answer of the API; one that was retried (429, 5xx) comes with status and headers, no body."""
+WriteGate = Callable[[], None]
+"""Called before each webhook write (POST, PUT, DELETE) is sent; raises to stop it."""
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class Transport:
-    def __init__(self, settings: ClientSettings, on_response: ResponseHook | None = None) -> None:
+    def __init__(
+        self, settings: ClientSettings, on_response: ResponseHook | None = None, before_write: WriteGate | None = None
+    ) -> None:
         self.settings = settings
         self._on_response = on_response
+        self._before_write = before_write
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
         self._base = settings.api_url.rstrip("/")
         self._redact = Redactor([settings.api_token, settings.password])
         self._local = threading.local()
@@ -51,6 +59,11 @@ class Transport:
             self._tokens = TokenSource(login=self._login)
         self._refused: errors.Unauthorized | None = None  # the API's answer to these credentials
         self._refused_lock = threading.Lock()
+
+    @property
+    def busy(self) -> bool:
+        """Whether a request is in flight."""
+        return self._in_flight > 0
 
     @property
     def base(self) -> str:
@@ -80,8 +93,12 @@ class Transport:
         self, method: str, path: str, body: Any, headers: dict[str, str], secrets: Iterable[str | None]
     ) -> requests.Response:
         """One request with its urllib3 retries; transport failures become `Unreachable`."""
+        if self._before_write is not None and method in WRITES and path != "/authtoken":
+            self._before_write()
         self._bucket.acquire()
         started = time.monotonic()
+        with self._in_flight_lock:
+            self._in_flight += 1
         try:
             response = self._session().request(
                 method,
@@ -109,6 +126,9 @@ class Transport:
                 f"waiting for the API at {self._base}",
                 "The API is slow or down; try again later, or raise webhooks:timeoutSeconds",
             ) from None
+        finally:
+            with self._in_flight_lock:
+                self._in_flight -= 1
         if self._on_response is not None:
             self._on_response(response)
         if log.isEnabledFor(logging.DEBUG):  # redaction is not free: only when someone listens
