@@ -4,8 +4,9 @@ Its message says what is wrong, names the property, config key or command to cha
 and never holds a secret, so it reaches the user as it is: the provider server shows
 it without Python frames and the command line prints it alone. Anything else is a bug
 and keeps its traceback. Errors raised in one module only are written there, on this
-root (`tests/test_errors.py` finds every one): `SpecError`, `CatalogError`,
-`OutcomeUnknown`, `doctor`'s `Failed`, the program's `InvalidWebhooks`.
+root (`tests/test_errors.py` finds every one): `model.spec.SpecError`,
+`model.catalog.CatalogError`, `api.creates.OutcomeUnknown`, `api.listing`'s two restarts,
+`cli.doctor.Failed`, `program.preflight.InvalidWebhooks` and `program.fleet.UndeployableFleet`.
 """
 
 from __future__ import annotations
@@ -109,6 +110,10 @@ class EngineGone(WebhooksError):
 
 class PulumiFailed(WebhooksError):
     """A `pulumi` command of the step failed; the message holds its own."""
+
+
+class BackendFailed(WebhooksError):
+    """The state backend (a PostgreSQL server, a bucket) could not be read or written as the step needs."""
 
 
 class StackBusy(WebhooksError):

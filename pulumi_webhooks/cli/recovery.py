@@ -142,8 +142,9 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None, wait
     if others:
         raise CannotRecover(
             f"stack {stack.name} has interrupted creates of other resources ({', '.join(others)}), which "
-            "`pulumi stack import` would drop: this step resolves webhooks only. Resolve those first "
-            "(`pulumi refresh --import-pending-creates`, or by hand), then run it again"
+            "`pulumi stack import` would drop: this step resolves webhooks only. Resolve those first (see "
+            "whether each exists, then `pulumi import` it or let `pulumi up` create it after `pulumi cancel`), then "
+            "run this step again"
         )
     repaired = export
     if ours:
