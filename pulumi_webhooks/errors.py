@@ -71,6 +71,12 @@ class ServerError(ApiError):
 class Unreachable(ApiError):
     """No HTTP answer: connection refused or reset, or a timeout."""
 
+    def repeated(self, method: str, path: str) -> Unreachable:
+        """The same failure for a later call, not sent: the API could not be reached a moment ago."""
+        return Unreachable(
+            method, path, None, self.message, f"{self.hint} (not sent: a call a moment ago could not reach it)"
+        )
+
 
 class IncompleteListing(ApiError):
     """The API's list of webhooks could not be read to its end, so it proves nothing missing."""

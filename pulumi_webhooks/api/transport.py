@@ -37,6 +37,8 @@ ResponseHook = Callable[[requests.Response], None]
 WriteGate = Callable[[], None]
 """Called before each webhook write (POST, PUT, DELETE) is sent; raises to stop it."""
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DOWN_MEMORY_SECONDS = 30.0
+"""After a call's every retry failed to connect, calls fail at once for this long."""
 
 
 class Transport:
@@ -48,6 +50,7 @@ class Transport:
         self._before_write = before_write
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
+        self._down: tuple[float, errors.Unreachable] | None = None  # when every retry last failed to connect
         self._base = settings.api_url.rstrip("/")
         self._redact = Redactor([settings.api_token, settings.password])
         self._local = threading.local()
@@ -95,6 +98,11 @@ class Transport:
         """One request with its urllib3 retries; transport failures become `Unreachable`."""
         if self._before_write is not None and method in WRITES and path != "/authtoken":
             self._before_write()
+        down = self._down
+        if down is not None and time.monotonic() - down[0] < DOWN_MEMORY_SECONDS:
+            # Every retry of a call just failed to reach it: the next calls fail at once, not after
+            # retries of their own (a fleet of hundreds would wait minutes to say one thing).
+            raise down[1].repeated(method, path)
         self._bucket.acquire()
         started = time.monotonic()
         with self._in_flight_lock:
@@ -110,13 +118,15 @@ class Transport:
             )
         except requests.RequestException as failure:
             if not _timed_out(failure):
-                raise errors.Unreachable(
+                unreachable = errors.Unreachable(
                     method,
                     path,
                     None,
                     self._redact(f"could not reach the API at {self._base}: {root_cause(failure)}", secrets),
                     "Check webhooks:apiUrl / WEBHOOKS_API_URL and that the API is up",
-                ) from None
+                )
+                self._down = (time.monotonic(), unreachable)
+                raise unreachable from None
             s = self.settings
             raise errors.Unreachable(
                 method,
