@@ -187,6 +187,10 @@ def exit_as_told() -> bool:
 
 
 def _exit_after_user_message() -> None:
+    # Handlers run last-registered first, so this one would cut off every handler registered
+    # before it (logging's flush, the SDK's span export): run them first, then exit as told.
+    atexit.unregister(_exit_after_user_message)
+    atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(EXIT_AFTER_USER_MESSAGE)
