@@ -72,10 +72,9 @@ class Unreachable(ApiError):
     """No HTTP answer: connection refused or reset, or a timeout."""
 
     def repeated(self, method: str, path: str) -> Unreachable:
-        """The same failure for a later call, not sent: the API could not be reached a moment ago."""
-        return Unreachable(
-            method, path, None, self.message, f"{self.hint} (not sent: a call a moment ago could not reach it)"
-        )
+        """The same failure for a later call, not sent since a call a moment ago could not reach the API:
+        said the same way, so that a fleet's report gives it one line."""
+        return Unreachable(method, path, None, self.message, self.hint)
 
 
 class IncompleteListing(ApiError):

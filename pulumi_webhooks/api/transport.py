@@ -125,7 +125,8 @@ class Transport:
                     self._redact(f"could not reach the API at {self._base}: {root_cause(failure)}", secrets),
                     "Check webhooks:apiUrl / WEBHOOKS_API_URL and that the API is up",
                 )
-                self._down = (time.monotonic(), unreachable)
+                if _refused(failure):  # no connection at all, after every retry: the API is down
+                    self._down = (time.monotonic(), unreachable)
                 raise unreachable from None
             s = self.settings
             raise errors.Unreachable(
@@ -271,6 +272,11 @@ def root_cause(failure: BaseException) -> str:
     """The innermost reason of a failure, without the long wrappers."""
     *_, cause = _causes(failure)
     return str(cause) or type(cause).__name__
+
+
+def _refused(failure: BaseException) -> bool:
+    """Whether no connection could be made (refused, no route): not a connection dropped mid-answer."""
+    return any(isinstance(c, (urllib3.exceptions.NewConnectionError, ConnectionRefusedError)) for c in _causes(failure))
 
 
 def _timed_out(failure: BaseException) -> bool:
