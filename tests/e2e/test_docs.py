@@ -120,12 +120,12 @@ def own_project(tmp_path_factory: pytest.TempPathFactory, dist_dir: Path) -> Ite
         assert "..." not in script.split("#")[0], "every placeholder is filled in"
         home = root / "home"
         home.mkdir()
-        # What a reader's shell has: a home, and the CLI on PATH; no backend, passphrase or index settings.
+        # What a reader's shell has: a home (with the CLI's in it), and the CLI on PATH; no backend,
+        # passphrase or index settings.
         env = {
             "HOME": str(home),
+            "PULUMI_HOME": str(home / ".pulumi"),
             "PATH": cli_env(root)["PATH"],
-            "PULUMI_SKIP_UPDATE_CHECK": "true",  # offline machine: no update check to wait for
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         }
         ran = run("bash", "-euo", "pipefail", "-c", script, cwd=root, env=env)
         yield OwnProject(root / "hooks", api, env, ran.output)
