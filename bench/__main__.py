@@ -109,7 +109,7 @@ def expected_calls(program: str, operation: str, n: int) -> dict[str, int]:
         "create": {"POST /webhooks": n, "GET /webhooks": 1},  # + the create guard's one listing
         "preview": {},
         "update": {"PUT /webhooks/<id>": n},
-        "refresh": {"GET /webhooks": 2} if program == "fleet" else {"GET /webhooks/<id>": 2 * n},
+        "refresh": ({"GET /webhooks": 2} if n else {}) if program == "fleet" else {"GET /webhooks/<id>": 2 * n},
         "destroy": {"DELETE /webhooks/<id>": n},
     }
     return targets[operation]

@@ -1,12 +1,13 @@
 """Interrupting a `pulumi up` of a test project: started in the background, killed part way.
 
 The CLI runs in a process group of its own, so a signal reaches it and its language host
-together, as a CI job's cancellation would. Plugins run in groups of their own: a killed
-CLI leaves its provider process behind, which a killed CI job would take down too.
+together, as a user's `kill -- -PGID` or a runner's cancellation does. Plugins run in groups of
+their own: a killed CLI leaves its provider process behind, as it does for users.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -53,14 +54,22 @@ def interrupt_up(project: Project, sig: signal.Signals, after_hooks: int) -> Non
     record(project, process, output)
 
 
-def kill_orphaned_providers(project: Project) -> None:
-    """Plugins run in process groups of their own: a killed CLI leaves its provider behind,
-    where a killed CI job would take it down too."""
+def providers_of(project: Project) -> list[int]:
+    """The pids of the dynamic-provider processes of the project's runs that still run."""
     marker = f"PULUMI_HOME={project.env['PULUMI_HOME']}".encode()
+    found = []
     for proc in Path("/proc").iterdir():
         try:
             ours = proc.name.isdigit() and b"pulumi.dynamic" in (proc / "cmdline").read_bytes()
             if ours and marker in (proc / "environ").read_bytes():
-                os.kill(int(proc.name), signal.SIGKILL)
+                found.append(int(proc.name))
         except OSError:  # gone meanwhile
             pass
+    return found
+
+
+def kill_orphaned_providers(project: Project) -> None:
+    """Ends what a killed CLI left behind, as a machine that goes away would."""
+    for pid in providers_of(project):
+        with contextlib.suppress(OSError):  # gone meanwhile
+            os.kill(pid, signal.SIGKILL)

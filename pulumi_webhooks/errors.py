@@ -4,8 +4,9 @@ Its message says what is wrong, names the property, config key or command to cha
 and never holds a secret, so it reaches the user as it is: the provider server shows
 it without Python frames and the command line prints it alone. Anything else is a bug
 and keeps its traceback. Errors raised in one module only are written there, on this
-root (`tests/test_errors.py` finds every one): `SpecError`, `CatalogError`,
-`OutcomeUnknown`, `doctor`'s `Failed`, the program's `InvalidWebhooks`.
+root (`tests/test_errors.py` finds every one): `model.spec.SpecError`,
+`model.catalog.CatalogError`, `api.creates.OutcomeUnknown`, `api.listing`'s two restarts,
+`cli.doctor.Failed`, `program.preflight.InvalidWebhooks` and `program.fleet.UndeployableFleet`.
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ class ServerError(ApiError):
 class Unreachable(ApiError):
     """No HTTP answer: connection refused or reset, or a timeout."""
 
+    def repeated(self, method: str, path: str) -> Unreachable:
+        """The same failure for a later call, not sent since a call a moment ago could not reach the API:
+        said the same way, so that a fleet's report gives it one line."""
+        return Unreachable(method, path, None, self.message, self.hint)
+
 
 class IncompleteListing(ApiError):
     """The API's list of webhooks could not be read to its end, so it proves nothing missing."""
@@ -103,8 +109,16 @@ class AccountChanged(WebhooksError):
     """Webhooks made in one API account are not found in the one the stack now points at: nothing was dropped."""
 
 
+class EngineGone(WebhooksError):
+    """The engine that started this provider process is gone: no API write is started for it."""
+
+
 class PulumiFailed(WebhooksError):
     """A `pulumi` command of the step failed; the message holds its own."""
+
+
+class BackendFailed(WebhooksError):
+    """The state backend (a PostgreSQL server, a bucket) could not be read or written as the step needs."""
 
 
 class StackBusy(WebhooksError):

@@ -23,6 +23,8 @@ pinned one; each says since which SDK release the SDK has behaved so:
   program being run (since 0.11.0).
 - `exit_as_told`: the SDK's program runner, `pulumi-language-python-exec`, and the language host
   take exit code 32 for "the user was already told why" (since 3.38.0).
+- `engine_address`: the engine starts a plugin with its own gRPC address as the first argument,
+  and the dynamic-provider launcher passes it on to `python -m pulumi.dynamic` (since 0.17.25).
 - `show_failures_with`: the dynamic-provider server (`python -m pulumi.dynamic`, the `__main__`
   module of its process) sends every exception a provider method raises to the engine as its
   module-level `traceback.format_exc()` (since 0.17.25).
@@ -185,6 +187,10 @@ def exit_as_told() -> bool:
 
 
 def _exit_after_user_message() -> None:
+    # Handlers run last-registered first, so this one would cut off every handler registered
+    # before it (logging's flush, the SDK's span export): run them first, then exit as told.
+    atexit.unregister(_exit_after_user_message)
+    atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(EXIT_AFTER_USER_MESSAGE)
@@ -295,6 +301,14 @@ def _server_call_context() -> Any:
 def _server_file() -> str | None:
     server = provider_server()
     return getattr(server, "__file__", None) if server is not None else None
+
+
+def engine_address() -> tuple[str, int] | None:
+    """(host, port) of the engine that started this dynamic-provider process; None in any other process."""
+    if provider_server() is None or len(sys.argv) < 2:
+        return None
+    host, _, port = sys.argv[1].rpartition(":")
+    return (host, int(port)) if host and port.isdigit() else None
 
 
 def provider_server() -> ModuleType | None:

@@ -75,10 +75,12 @@ class Engine:
         self.stub.Delete(provider_pb2.DeleteRequest(id=id_, urn=self.urn, properties=struct(state)))
 
 
-def start_engine(provider: str, urn: str, env: dict[str, str] | None = None) -> Engine:
+def start_engine(provider: str, urn: str, env: dict[str, str] | None = None, address: str | None = None) -> Engine:
+    """The provider server, started as the engine starts it: with the engine's `address` as its argument
+    when given (a listening socket of the test's, which plays the engine's)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOKS_")}
     process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.dynamic"],
+        [sys.executable, "-u", "-m", "pulumi.dynamic", *([address] if address else [])],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,

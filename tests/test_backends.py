@@ -21,7 +21,7 @@ from pulumi_webhooks.cli.backends import (
 )
 from pulumi_webhooks.cli.locks import locks_of
 from pulumi_webhooks.cli.stack import Stack
-from pulumi_webhooks.errors import PulumiFailed
+from pulumi_webhooks.errors import BackendFailed
 
 
 def test_the_url_is_found_where_the_cli_finds_it(tmp_path: Path) -> None:
@@ -96,7 +96,7 @@ def test_a_postgres_backend_that_refuses_the_login_fails_clearly_without_the_pas
     postgres_server: PostgresServer,
 ) -> None:
     url = postgres_server.backend().url.replace(PG_PASSWORD, "wrong-Passw0rd-xyz")
-    with pytest.raises(PulumiFailed) as raised:
+    with pytest.raises(BackendFailed) as raised:
         PostgresStore(url).keys(".pulumi/")
     message = str(raised.value)
     assert "the PostgreSQL backend postgres://pulumi:****@127.0.0.1" in message and "could not be read" in message
@@ -111,7 +111,7 @@ def test_a_password_with_url_escapes_reaches_the_server_as_written_and_is_never_
     password = "50%off&a=b-Secret"
     url = postgres_server.backend().url.replace(PG_PASSWORD, "x")
     url = url.replace("postgres://pulumi:x@", "postgres://pulumi@", 1) + "&password=" + quote(password, safe="")
-    with pytest.raises(PulumiFailed) as raised:
+    with pytest.raises(BackendFailed) as raised:
         PostgresStore(url).keys(".pulumi/")
     message = str(raised.value)
     assert "password authentication failed" in message, message
@@ -119,7 +119,7 @@ def test_a_password_with_url_escapes_reaches_the_server_as_written_and_is_never_
 
 
 def test_a_table_name_from_the_url_is_a_table_name() -> None:
-    with pytest.raises(PulumiFailed, match="not a table name"):
+    with pytest.raises(BackendFailed, match="not a table name"):
         PostgresStore("postgres://u:p@127.0.0.1/db?table=x;DROP TABLE y")
 
 

@@ -111,6 +111,12 @@ def test_every_problem_is_reported_at_once_with_file_entry_and_field(tmp_path: P
         assert any(p.startswith(fragment) for p in problems), f"{fragment!r} not in {problems}"
     assert len(problems) == len(expected)
     assert "s3cret-in-catalog" not in str(raised.value)
+    # A catalog's fix is the catalog's own way to name a secret, not a Python program's.
+    [missing] = [p for p in problems if "(settlement): token_secret:" in p]
+    assert missing.endswith(
+        "token is required when authType is 'bearer': set it with token_secret: <stack-config key> "
+        "(`pulumi config set --secret <key> ...`)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -248,3 +249,33 @@ def test_drift_reads_by_id_what_a_lagging_list_does_not_show_yet(api: Api, tmp_p
     assert cli(api, "list").stdout.splitlines()[-1].startswith("0 webhook(s)"), "the list does not show them yet"
     drift = cli(api, "drift", str(tmp_path / "c.yaml"))
     assert "3 in sync, 0 changed, 0 missing, 0 extra" in drift.stdout, drift.stdout + drift.stderr
+
+
+def test_a_reader_that_stops_early_ends_the_list_quietly(api: Api) -> None:
+    """`pulumi-webhooks list --json | head -2`: more than a pipe holds, and the reader gone after two lines."""
+    with sqlite3.connect(api.process.db_path) as db:
+        rows = [(USER, f"https://many.example.com/{i}") for i in range(600)]
+        db.executemany(
+            "INSERT INTO webhooks (account, is_alert_hook, endpoint, auth_type) VALUES (?, 0, ?, 'none')", rows
+        )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOKS_")}
+    env.update(WEBHOOKS_API_URL=api.url, WEBHOOKS_API_USERNAME=USER, WEBHOOKS_API_PASSWORD=PASSWORD)
+    listing = subprocess.Popen(
+        [sys.executable, "-m", "pulumi_webhooks", "list", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert listing.stdout is not None and listing.stderr is not None
+    listing.stdout.readline()
+    listing.stdout.close()
+    assert listing.wait(timeout=60) == 0
+    assert listing.stderr.read() == b"", "no traceback, no message"
+
+
+def test_help_says_which_account_the_commands_read() -> None:
+    for command in ("list", "adopt", "drift"):
+        shown = subprocess.run(
+            [sys.executable, "-m", "pulumi_webhooks", command, "--help"], capture_output=True, text=True, timeout=60
+        ).stdout
+        assert "WEBHOOKS_API_URL" in shown and "WEBHOOKS_API_TOKEN" in shown and "no stack" in shown, shown

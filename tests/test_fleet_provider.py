@@ -4,6 +4,8 @@ engine as ErrorResourceInitFailed, with what was made."""
 
 from __future__ import annotations
 
+import socket
+import time
 from typing import Any
 
 import grpc
@@ -209,3 +211,25 @@ def test_a_refresh_that_would_drop_most_of_the_fleet_or_hooks_of_another_account
     allowed = connect(engines, api, **{"webhooks:allowManyGone": "true"})
     read = allowed.read(fleet_id, state(outs))
     assert sorted(plain(read.properties)["hooks"]) == ["ops/h04", "ops/h05"]
+
+
+@pytest.mark.slow
+def test_an_api_down_fails_the_fleet_in_one_retry_budget_with_one_line_per_cause(engines: list[Engine]) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    engine = start_engine(PROVIDER, URN)
+    engines.append(engine)
+    engine.configure({"webhooks:apiUrl": down, "webhooks:apiToken": "t0ken-of-a-down-api"})
+    started = time.monotonic()
+    with pytest.raises(grpc.RpcError) as raised:
+        engine.create(fleet(40))
+    seconds = time.monotonic() - started
+    details = raised.value.details()  # type: ignore[attr-defined]
+    lines = details.splitlines()
+    assert lines[0] == "40 hook(s) of the fleet failed:", details
+    assert len(lines) == 2 and lines[1].startswith(
+        "  - 40 hooks (ops/h00, ops/h01, ops/h02, ops/h03, ops/h04 and 35 more): "
+    )
+    assert "could not reach the API at" in lines[1]
+    assert seconds < 60, f"one call's retries, then every other call at once: {seconds:.0f} s"

@@ -8,8 +8,10 @@ serialized `WebhookProvider`, against a real local API server.
 from __future__ import annotations
 
 import base64
+import socket
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -272,3 +274,22 @@ def test_per_hook_calls_run_more_than_four_at_once_up_to_the_connection_s_limit(
         list(pool.map(engine.create, bodies))
     assert 4 < api.stats()["peakInFlight"] <= 8
     assert len(api.webhooks()) == 13
+
+
+def test_a_provider_whose_engine_is_gone_writes_nothing_more_and_ends(api: Api, engines: list[Engine]) -> None:
+    """A killed `pulumi` leaves its provider process running (it has a process group of its own)."""
+    with socket.socket() as engine_socket:
+        engine_socket.bind(("127.0.0.1", 0))
+        engine_socket.listen()
+        address = f"127.0.0.1:{engine_socket.getsockname()[1]}"
+        engine = start_engine(PROVIDER, URN, address=address)
+        engines.append(engine)
+        engine.configure({"webhooks:apiUrl": api.url, "webhooks:apiUserName": USER, "webhooks:apiPassword": PASSWORD})
+        engine.create(BEARER)
+    # The engine is gone: its address refuses connections.
+    time.sleep(0.6)
+    with pytest.raises(grpc.RpcError) as raised:
+        engine.create({**BEARER, "endpoint": "https://ops.example.com/after"})
+    assert raised.value.details().startswith("the `pulumi` that started this provider is gone")  # type: ignore[attr-defined]
+    assert len(api.webhooks()) == 1 and api.stats()["requests"]["POST /webhooks"] == 1, "no write after it"
+    assert engine.process.wait(timeout=15) == 0, "and the process ends by itself"

@@ -16,15 +16,17 @@ from .creates import Creator, OutcomeUnknown
 from .fanout import FanOut
 from .listing import Lister, Listing
 from .settings import ClientSettings
-from .transport import NOT_FOUND_HINT, ResponseHook, Transport
+from .transport import NOT_FOUND_HINT, ResponseHook, Transport, WriteGate
 
 
 class WebhooksClient:
     """One API account; shared by every thread of a provider process."""
 
-    def __init__(self, settings: ClientSettings, on_response: ResponseHook | None = None) -> None:
+    def __init__(
+        self, settings: ClientSettings, on_response: ResponseHook | None = None, before_write: WriteGate | None = None
+    ) -> None:
         self.settings = settings
-        self._transport = Transport(settings, on_response)
+        self._transport = Transport(settings, on_response, before_write)
         self._lister = Lister(self._transport, settings)
         self._creator = Creator(
             self._lister.listing,
@@ -89,6 +91,11 @@ class WebhooksClient:
         if not isinstance(payload, dict):
             raise errors.ServerError("GET", path, 200, "the answer is not a JSON object")
         return LiveWebhook.of(str(webhook_id), payload)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a call to the API is in flight."""
+        return self._transport.busy
 
     def listing(self) -> Listing:
         """The account's webhooks, every page of them (one listed without an id cannot be managed and is

@@ -34,12 +34,23 @@ FORBIDDEN_HINT = "The API account in use may not do this: check its permissions 
 
 ResponseHook = Callable[[requests.Response], None]
 """Sees every HTTP answer of the API; one that was retried (429, 5xx) comes with status and headers, no body."""
+WriteGate = Callable[[], None]
+"""Called before each webhook write (POST, PUT, DELETE) is sent; raises to stop it."""
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DOWN_MEMORY_SECONDS = 30.0
+"""After a call's every retry failed to connect, calls fail at once for this long."""
 
 
 class Transport:
-    def __init__(self, settings: ClientSettings, on_response: ResponseHook | None = None) -> None:
+    def __init__(
+        self, settings: ClientSettings, on_response: ResponseHook | None = None, before_write: WriteGate | None = None
+    ) -> None:
         self.settings = settings
         self._on_response = on_response
+        self._before_write = before_write
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
+        self._down: tuple[float, errors.Unreachable] | None = None  # when every retry last failed to connect
         self._base = settings.api_url.rstrip("/")
         self._redact = Redactor([settings.api_token, settings.password])
         self._local = threading.local()
@@ -51,6 +62,11 @@ class Transport:
             self._tokens = TokenSource(login=self._login)
         self._refused: errors.Unauthorized | None = None  # the API's answer to these credentials
         self._refused_lock = threading.Lock()
+
+    @property
+    def busy(self) -> bool:
+        """Whether a request is in flight."""
+        return self._in_flight > 0
 
     @property
     def base(self) -> str:
@@ -80,8 +96,17 @@ class Transport:
         self, method: str, path: str, body: Any, headers: dict[str, str], secrets: Iterable[str | None]
     ) -> requests.Response:
         """One request with its urllib3 retries; transport failures become `Unreachable`."""
+        if self._before_write is not None and method in WRITES and path != "/authtoken":
+            self._before_write()
+        down = self._down
+        if down is not None and time.monotonic() - down[0] < DOWN_MEMORY_SECONDS:
+            # Every retry of a call just failed to reach it: the next calls fail at once, not after
+            # retries of their own (a fleet of hundreds would wait minutes to say one thing).
+            raise down[1].repeated(method, path)
         self._bucket.acquire()
         started = time.monotonic()
+        with self._in_flight_lock:
+            self._in_flight += 1
         try:
             response = self._session().request(
                 method,
@@ -93,13 +118,16 @@ class Transport:
             )
         except requests.RequestException as failure:
             if not _timed_out(failure):
-                raise errors.Unreachable(
+                unreachable = errors.Unreachable(
                     method,
                     path,
                     None,
                     self._redact(f"could not reach the API at {self._base}: {root_cause(failure)}", secrets),
                     "Check webhooks:apiUrl / WEBHOOKS_API_URL and that the API is up",
-                ) from None
+                )
+                if _refused(failure):  # no connection at all, after every retry: the API is down
+                    self._down = (time.monotonic(), unreachable)
+                raise unreachable from None
             s = self.settings
             raise errors.Unreachable(
                 method,
@@ -109,6 +137,9 @@ class Transport:
                 f"waiting for the API at {self._base}",
                 "The API is slow or down; try again later, or raise webhooks:timeoutSeconds",
             ) from None
+        finally:
+            with self._in_flight_lock:
+                self._in_flight -= 1
         if self._on_response is not None:
             self._on_response(response)
         if log.isEnabledFor(logging.DEBUG):  # redaction is not free: only when someone listens
@@ -241,6 +272,11 @@ def root_cause(failure: BaseException) -> str:
     """The innermost reason of a failure, without the long wrappers."""
     *_, cause = _causes(failure)
     return str(cause) or type(cause).__name__
+
+
+def _refused(failure: BaseException) -> bool:
+    """Whether no connection could be made (refused, no route): not a connection dropped mid-answer."""
+    return any(isinstance(c, (urllib3.exceptions.NewConnectionError, ConnectionRefusedError)) for c in _causes(failure))
 
 
 def _timed_out(failure: BaseException) -> bool:

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 import yaml
 
 from ..api.redact import Redactor
-from ..errors import PulumiFailed
+from ..errors import BackendFailed
 
 
 class Store(Protocol):
@@ -158,7 +158,7 @@ class PostgresStore:
         query = parse_qsl(parts.query, keep_blank_values=True)
         self.table = next((value for key, value in query if key == "table"), "pulumi_state")
         if not self._TABLE.fullmatch(self.table):
-            raise PulumiFailed(f"the backend URL names the table {self.table!r}, which is not a table name")
+            raise BackendFailed(f"the backend URL names the table {self.table!r}, which is not a table name")
         # Re-encoded, so that a password with %, & or = in it reaches libpq as written.
         self._dsn = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k != "table"])))
         self._prefix = f"{parts.path.strip('/')}/" if parts.path.strip("/") else ""
@@ -171,7 +171,7 @@ class PostgresStore:
         try:
             import psycopg
         except ImportError:
-            raise PulumiFailed(
+            raise BackendFailed(
                 "reading a PostgreSQL backend needs psycopg: `pip install 'pulumi-webhooks[postgres]'`"
             ) from None
         try:
@@ -181,7 +181,7 @@ class PostgresStore:
         except psycopg.Error as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             first = self._redact(first)
-            raise PulumiFailed(f"the PostgreSQL backend {self._shown} could not be read: {first}") from None
+            raise BackendFailed(f"the PostgreSQL backend {self._shown} could not be read: {first}") from None
 
     def keys(self, prefix: str) -> list[str]:
         full = self._prefix + prefix
@@ -229,7 +229,7 @@ class S3Store:
                 import boto3
                 from botocore.config import Config
             except ImportError:
-                raise PulumiFailed("reading an S3 backend needs boto3: `pip install 'pulumi-webhooks[s3]'`") from None
+                raise BackendFailed("reading an S3 backend needs boto3: `pip install 'pulumi-webhooks[s3]'`") from None
             session = boto3.session.Session(profile_name=self._profile)
             style = "path" if self._path_style else "auto"
             config = Config(s3={"addressing_style": style}, retries={"max_attempts": 5})
@@ -246,7 +246,7 @@ class S3Store:
         try:
             yield
         except (ClientError, BotoCoreError) as error:
-            raise PulumiFailed(f"the S3 backend {self._shown} could not be read: {error}") from None
+            raise BackendFailed(f"the S3 backend {self._shown} could not be read: {error}") from None
 
     def keys(self, prefix: str) -> list[str]:
         start = len(self.prefix) + 1 if self.prefix else 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.catalog import Hook
-from ..model.live import ID, SECRETS, VISIBLE, LiveWebhook
+from ..model.live import ID, SECRETS, VISIBLE, LiveWebhook, canonical
 from ..model.spec import API_NAMES
 
 ENDPOINT = API_NAMES["endpoint"]
@@ -117,7 +117,7 @@ def _changes(hook: Hook, webhook: LiveWebhook) -> list[Change]:
     if hook.adopt_id is not None and webhook.endpoint != hook.endpoint:
         changes.append(Change(ENDPOINT, hook.endpoint, webhook.endpoint))
     for name in COMPARED:
-        wanted, have = _normal(hook.fields.get(name)), webhook.fields[name]
+        wanted, have = canonical(name, hook.fields.get(name)), webhook.fields[name]
         if wanted != have:
             changes.append(Change(name, wanted, have))
     for secret in SECRETS:
@@ -125,8 +125,3 @@ def _changes(hook: Hook, webhook: LiveWebhook) -> list[Change]:
         if wanted_set != have_set:
             changes.append(Change(f"{secret} (set or not)", wanted_set, have_set))
     return changes
-
-
-def _normal(value: Any) -> Any:
-    """Empty strings are absent, as the API treats them."""
-    return None if value == "" else value

@@ -34,6 +34,11 @@ from ..model.live import ID, VISIBLE
 from . import adopt, drift
 
 COLUMNS = (ID, *VISIBLE)
+ACCOUNT_FROM = (
+    "The account is the one the environment names, as the provider's fallbacks do: WEBHOOKS_API_URL, and "
+    "WEBHOOKS_API_TOKEN or WEBHOOKS_API_USERNAME with WEBHOOKS_API_PASSWORD (WEBHOOKS_<NAME>_API_URL, ... "
+    "with --connection NAME); no stack's config is read."
+)
 DRIFT_FOUND = 2
 USAGE = 64  # EX_USAGE: argparse's own 2 would read as "drift found"
 BUSY = 75  # EX_TEMPFAIL: the stack is locked by a run that may still be going
@@ -173,18 +178,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--connection", help="a named connection (reads WEBHOOKS_<NAME>_API_URL, ...)")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    listing = commands.add_parser("list", help="list the account's webhooks (secrets masked)")
+    listing = commands.add_parser(
+        "list",
+        help="list the account's webhooks (secrets masked)",
+        description=f"List the account's webhooks, every page of the API's list (secrets masked). {ACCOUNT_FROM}",
+    )
     listing.add_argument("--json", action="store_true", help="print the API's JSON")
     listing.set_defaults(run=list_command)
 
-    adopting = commands.add_parser("adopt", help="write a catalog that takes the account's webhooks under management")
+    adopting = commands.add_parser(
+        "adopt",
+        help="write a catalog that takes the account's webhooks under management",
+        description=f"Write a catalog of the account's webhooks, each with its adopt_id. {ACCOUNT_FROM}",
+    )
     adopting.add_argument("--output", "-o", default="-", help="catalog file to write (YAML; default: stdout)")
     adopting.add_argument("--team", default="adopted", help="team of the adopted hooks (default: adopted)")
     adopting.add_argument("--json", action="store_true", help="report the catalog written, and its secret keys")
     adopting.set_defaults(run=adopt_command)
 
     drifting = commands.add_parser(
-        "drift", help="compare a catalog with the live API; exit 0 in sync, 2 drift, 1 error"
+        "drift",
+        help="compare a catalog with the live API; exit 0 in sync, 2 drift, 1 error",
+        description=f"Compare a catalog with the account's webhooks; no Pulumi state is read. {ACCOUNT_FROM}",
     )
     drifting.add_argument("catalog", help="catalog file (.yaml, .yml, .json or .toml)")
     drifting.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -248,6 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.parser = parser
     try:
         return int(args.run(args))
+    except BrokenPipeError:
+        # The reader stopped early (`pulumi-webhooks list | head`): it had what it asked for.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        return 0
     except StackBusy as error:
         print(f"error: {error}", file=sys.stderr)
         return BUSY

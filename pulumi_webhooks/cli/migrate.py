@@ -18,9 +18,9 @@ from typing import Any
 
 from ..errors import CannotRecover
 from ..model import spec
+from ..model.fleet import HOOKS, SECRET_MAP, WEBHOOK_IDS
 from ..model.live import ID
 from ..provider import FleetProvider
-from ..provider.fleet import HOOKS, SECRET_MAP, WEBHOOK_IDS
 from ..sdk_internals import PROVIDER_KEY, serialize_provider
 from . import repair
 

@@ -6,7 +6,9 @@ and creates them again, so the ones that had reached the API end up twice. This 
 resolves both, on a local-directory, PostgreSQL or S3-compatible backend alike, and does
 nothing, in about a second, when there is nothing to resolve:
 
-1. A lock whose process is gone is deleted, and only that lock. A lock is judged by its
+1. A lock whose process is gone is deleted, and only that lock. Provider processes the killed
+   run left running in the project's directory are waited for (they write nothing more and end
+   when their calls in flight are done), so that the account is read after their last create. A lock is judged by its
    hostname and pid, so jobs that share a hostname must share a process table (one
    machine, or one container). A lock of a process that may still run (on this machine,
    or younger than `break_locks_after` on another) stops the step with `StackBusy`, or,
@@ -34,11 +36,13 @@ from typing import Any
 from ..api.client import WebhooksClient
 from ..api.config import client_settings
 from ..errors import CannotRecover, StackBusy
-from . import backends, migrate, repair
+from . import backends, migrate, orphans, repair
 from .locks import locks_of, stale
 from .stack import Stack
 
 WAIT_POLL_SECONDS = 5.0
+ORPHAN_WAIT_SECONDS = 90.0
+"""How long a killed run's provider may take to end: its calls in flight, bounded by their timeouts."""
 LIST_POLL_SECONDS = 2.0
 
 
@@ -56,6 +60,7 @@ class Report:
     lock_note: str = ""
     backend: str = ""
     waited: bool = False
+    providers_waited_for: int = 0
 
     @property
     def changed(self) -> bool:
@@ -67,6 +72,11 @@ class Report:
 
     def lines(self) -> list[str]:
         said = [f"stack {self.stack}: waited for a running `pulumi` to finish with it"] if self.waited else []
+        if self.providers_waited_for:
+            said.append(
+                f"stack {self.stack}: waited for {self.providers_waited_for} provider process(es) a killed run left "
+                "running to end, so that the account was read after their last write"
+            )
         said += [f"stack {self.stack}: deleted the lock of {lock}: that process is gone" for lock in self.locks_cleared]
         said += [
             f"stack {self.stack}: deleted {name}, half-written when a run was killed (the state file is whole)"
@@ -103,6 +113,7 @@ class Report:
             "lockChecked": self.lock_check,
             "backend": self.backend,
             "waited": self.waited,
+            "providersWaitedFor": self.providers_waited_for,
         }
 
 
@@ -122,6 +133,7 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None, wait
                 sidecar.unlink()  # metadata only: the state file itself is whole (it is renamed into place)
                 report.sidecars_deleted.append(sidecar.name)
 
+    _wait_for_orphaned_providers(stack, wait, report)
     export = json.loads(stack.pulumi("stack", "export"))
     pending = export.get("deployment", {}).get("pending_operations") or []
     ours = [op for op in pending if _resolved_here(op)]
@@ -130,8 +142,9 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None, wait
     if others:
         raise CannotRecover(
             f"stack {stack.name} has interrupted creates of other resources ({', '.join(others)}), which "
-            "`pulumi stack import` would drop: this step resolves webhooks only. Resolve those first "
-            "(`pulumi refresh --import-pending-creates`, or by hand), then run it again"
+            "`pulumi stack import` would drop: this step resolves webhooks only. Resolve those first (see "
+            "whether each exists, then `pulumi import` it or let `pulumi up` create it after `pulumi cancel`), then "
+            "run this step again"
         )
     repaired = export
     if ours:
@@ -156,6 +169,19 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None, wait
         )
     stack.pulumi("stack", "import", stdin=json.dumps(repaired))
     return report
+
+
+def _wait_for_orphaned_providers(stack: Stack, wait: timedelta | None, report: Report) -> None:
+    left = orphans.orphaned_providers(stack.cwd)
+    if not left:
+        return
+    report.providers_waited_for = len(left)
+    running = orphans.wait_for(left, max(ORPHAN_WAIT_SECONDS, wait.total_seconds() if wait else 0))
+    if running:
+        raise StackBusy(
+            f"stack {stack.name}: provider process(es) {', '.join(map(str, running))}, left running by a killed "
+            "`pulumi`, have not ended: nothing was changed. Run the step again once they have (or end them)"
+        )
 
 
 def settled_repair(

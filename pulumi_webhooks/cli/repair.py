@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import spec
+from ..model.fleet import ADOPT_KEY, HOOKS, SECRET_MAP, WEBHOOK_IDS
 from ..model.live import ID, LiveWebhook
 from ..provider.connection import connection_of
-from ..provider.fleet import ADOPT_KEY, HOOKS, SECRET_MAP, WEBHOOK_IDS
 from ..sdk_internals import PROVIDER_KEY
 
 WEBHOOK_TYPE_SUFFIX = "webhooks:Webhook"

@@ -17,6 +17,11 @@ from ..api.config import ConfigGetter
 from ..errors import PulumiFailed, StackBusy
 
 PULUMI_TIMEOUT = 600
+BUSY_SIGNS = (
+    "currently locked",  # a DIY backend's lock (a directory, PostgreSQL, a bucket)
+    "[409] Conflict",  # Pulumi Cloud: "Another update is currently in progress."
+    "Another update is currently in progress",
+)
 
 
 def _run(command: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -40,7 +45,7 @@ class Stack:
         done = _run(["pulumi", *args, "--stack", self.name, "--non-interactive"], self.cwd, stdin)
         if done.returncode != 0:
             said = "\n".join((done.stderr.strip() or done.stdout.strip()).splitlines()[-6:])
-            if "currently locked" in said:
+            if any(sign in said for sign in BUSY_SIGNS):
                 raise StackBusy(f"stack {self.name} was locked by another run meanwhile: {said}")
             raise PulumiFailed(f"`pulumi {' '.join(args[:2])}` of stack {self.name} failed: {said}")
         return done.stdout

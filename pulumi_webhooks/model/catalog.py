@@ -35,6 +35,7 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 NAME_RULE = "lowercase letters, digits and dashes, starting with a letter or digit"
 # Secrets are referenced by stack-config key (`token_secret: hookToken`): a value is an error.
 # The catalog's name of each webhook property, for messages.
+CATALOG_SECRET_HINT = "with {field}_secret: <stack-config key> (`pulumi config set --secret <key> ...`)"
 CATALOG_NAMES = {API_NAMES[f]: f"{f}_secret" if f in SECRET_FIELDS else f for f in WebhookSpec.model_fields}
 
 
@@ -272,7 +273,8 @@ def _hook(where: str, defaults: Mapping[str, Any], raw: Any, problems: list[str]
     # The webhook rules themselves, with referenced secrets standing in as present. A secret given
     # in the wrong place still counts as given: it is reported once, above.
     stand_ins = {API_NAMES[f]: "<secret>" for f in SECRET_FIELDS if API_NAMES[f] in secrets or f in merged}
-    for problem in find_problems({k: v for k, v in fields.items() if v is not None} | stand_ins):
+    known = {k: v for k, v in fields.items() if v is not None} | stand_ins
+    for problem in find_problems(known, secret_hint=CATALOG_SECRET_HINT):
         field = CATALOG_NAMES.get(problem.property, problem.property)
         problems.append(f"{where}: {field}: {problem.reason}")
         ok = False

@@ -38,7 +38,7 @@ def id_of(body: Any) -> str | None:
 def match_key(body: Mapping[str, Any]) -> tuple[Any, ...]:
     """What two bodies (API names) must share to be the same webhook, as far as a read can tell:
     every visible field, and whether each secret is set."""
-    return (*(_normal(name, body.get(name)) for name in VISIBLE), *(bool(body.get(name)) for name in SECRETS))
+    return (*(canonical(name, body.get(name)) for name in VISIBLE), *(bool(body.get(name)) for name in SECRETS))
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class LiveWebhook:
     @classmethod
     def of(cls, webhook_id: str, body: Mapping[str, Any]) -> LiveWebhook:
         """Webhook `webhook_id` as `body` (API names: a read, or what was written) shows it."""
-        fields = {name: _normal(name, body.get(name)) for name in VISIBLE}
+        fields = {name: canonical(name, body.get(name)) for name in VISIBLE}
         return cls(webhook_id, fields, frozenset(name for name in SECRETS if body.get(name)))
 
     @classmethod
@@ -82,7 +82,9 @@ class LiveWebhook:
         return {ID: self.id, **self.fields, **masked}
 
 
-def _normal(name: str, value: Any) -> Any:
+def canonical(name: str, value: Any) -> Any:
+    """A field's value (by API name) as every comparison of this package takes it: a flag as a bool, an
+    empty string as absent (None, as the API takes it), and any other value as it is."""
     if name in _FLAGS:
         return bool(value)
     if isinstance(value, (dict, list)):  # not what the API should send, but match keys must hash

@@ -189,7 +189,8 @@ class WebhookSpec(BaseModel):
             return value
         wanted = CREDENTIALS_BY_AUTH_TYPE[auth_type]
         if field in wanted and not maybe_present:
-            source = " from a secret, e.g. config.require_secret(...)" if field in SECRET_FIELDS else ""
+            hint = (info.context or {}).get("secret_hint", "from a secret, e.g. config.require_secret(...)")
+            source = f" {hint.format(field=field)}" if field in SECRET_FIELDS else ""
             raise _rule(f"{prop} is required when authType is '{auth_type.value}': set it{source}")
         if field not in wanted and present:
             takes = " and ".join(to_camel(f) for f in CREDENTIAL_FIELDS if f in wanted)
@@ -234,16 +235,23 @@ class Problem:
     reason: str
 
 
-def find_problems(props: Mapping[str, Any], unknown: Collection[str] = ()) -> list[Problem]:
+def find_problems(
+    props: Mapping[str, Any], unknown: Collection[str] = (), secret_hint: str | None = None
+) -> list[Problem]:
     """Every rule `props` (API names) breaks, one problem per property.
 
     `unknown` names properties (API names) whose value is not known yet; rules
-    that depend on them are deferred rather than failed.
+    that depend on them are deferred rather than failed. `secret_hint` says where a
+    missing secret comes from in the caller's terms (`{field}` is its Python name);
+    by default, a Python program's.
     """
     unknown_fields = {PYTHON_NAMES.get(name, name) for name in unknown}
     known = {k: v for k, v in props.items() if k not in unknown}
     try:
-        WebhookSpec.model_validate(known, context={"unknown": unknown_fields})
+        context: dict[str, Any] = {"unknown": unknown_fields}
+        if secret_hint is not None:
+            context["secret_hint"] = secret_hint
+        WebhookSpec.model_validate(known, context=context)
     except ValidationError as error:
         return _problems_from(error)
     return []

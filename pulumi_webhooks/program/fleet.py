@@ -11,8 +11,8 @@ from pulumi import dynamic
 
 from ..errors import WebhooksError
 from ..model import catalog
+from ..model.fleet import ADOPT_KEY, HOOKS, SECRET_MAP, VERSION_KEY, WEBHOOK_IDS
 from ..provider import FleetProvider, WebhookProvider
-from ..provider.fleet import ADOPT_KEY, HOOKS, SECRET_MAP, VERSION_KEY, WEBHOOK_IDS
 from ..sdk_internals import exit_as_told, register_at, restore_sdk_pickler
 from .callsite import user_call_site
 

@@ -20,6 +20,7 @@ from ..api.config import check_connection_name, client_settings
 from ..api.settings import ClientSettings
 from ..errors import ConfigError
 from ..sdk_internals import deserialize_provider, widen_provider_server
+from . import engine
 from .servicer import show_expected_errors_plainly
 
 if TYPE_CHECKING:
@@ -57,6 +58,9 @@ class Connection(ResourceProvider):
             self._config_error = error
         else:
             widen_provider_server(self._settings.max_concurrent_requests)
+            # A killed engine's provider writes nothing more, and ends once its calls are done.
+            bound = self._settings.read_timeout + self._settings.connect_timeout + self._settings.list_settle_seconds
+            engine.watch().exit_when_gone(_any_busy, bound)
 
     def raise_config_error(self) -> None:
         """Raises the error `configure` met, if any: a check fails on it before any API call."""
@@ -74,8 +78,14 @@ class Connection(ResourceProvider):
         with _clients_lock:
             client = _clients.get(self.connection)
             if client is None or client.settings != self._settings:
-                client = _clients[self.connection] = WebhooksClient(self._settings)
+                client = WebhooksClient(self._settings, before_write=engine.watch().check)
+                _clients[self.connection] = client
             return client
+
+
+def _any_busy() -> bool:
+    with _clients_lock:
+        return any(client.busy for client in _clients.values())
 
 
 def connection_of(serialized: Any, default: str | None) -> str | None:

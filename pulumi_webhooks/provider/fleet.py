@@ -3,13 +3,7 @@
 The engine saves the whole state after each step, so N per-hook resources cost N state
 writes; a fleet costs one per operation, and its provider works through the hooks with
 the connection's own bounded concurrency (`webhooks:maxConcurrentRequests`) instead of the
-SDK server's four threads. Its properties, by hook key (`team/name`):
-
-- `hooks`: each hook's fields by API name; in outputs with its `webhookId`, in inputs with
-  its `adoptId` when it has one. Never a secret, so `pulumi preview --diff` shows them.
-- `secrets`: each hook's password or token, the whole map one secret in state.
-- `webhookIds`: in outputs, each hook's id, for the program's `webhook_ids`.
-- `apiAccount`: in outputs, the account the hooks live in (provider/gone.py).
+SDK server's four threads. Its properties are model/fleet.py's.
 
 A hook that fails is named in the error, and the others are kept: when some hooks were made
 or changed and others failed, the provider reports the resource as partly done
@@ -20,6 +14,7 @@ exists and the next `up` works on the rest only.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -28,30 +23,21 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from ..errors import PartlyDone, WebhooksError
 from ..model import spec
-from ..model.live import ID, SECRETS, VISIBLE, LiveWebhook
+from ..model.fleet import ADOPT_KEY, FLAGS, HOOKS, OWN_KEYS, SECRET_MAP, VERSION_KEY, WEBHOOK_IDS, Hooks
+from ..model.live import ID, SECRETS, VISIBLE, LiveWebhook, canonical
 from ..sdk_internals import PROVIDER_KEY, is_unknown, send_detailed_diff
 from . import gone
 from .connection import Connection, connection_of
 
-HOOKS = "hooks"
-SECRET_MAP = "secrets"
-WEBHOOK_IDS = "webhookIds"
-ADOPT_KEY = spec.API_NAMES["adopt_id"]
-VERSION_KEY = spec.API_NAMES["secrets_version"]
-OWN_KEYS = (ADOPT_KEY, VERSION_KEY)
-"""A hook's properties that are the provider's, not the API's."""
-FLAGS = tuple(spec.API_NAMES[name] for name in spec.FLAG_FIELDS)
-
-Hooks = dict[str, dict[str, Any]]
-"""A fleet's `hooks` or `secrets` property: by hook key, the hook's values by API name."""
-
 
 class HooksFailed(PartlyDone):
-    """Some of a fleet's hooks failed, each named with its reason; `done` counts the others."""
+    """Some of a fleet's hooks failed, named by key with their reason, one line per reason; `done`
+    counts the others."""
 
-    def __init__(self, reasons: list[str], resource_id: str, done: dict[str, Any] | None) -> None:
+    def __init__(self, failures: Mapping[str, Exception], resource_id: str, done: dict[str, Any] | None) -> None:
+        reasons = _reasons(failures)
         listed = "\n".join(f"  - {reason}" for reason in reasons)
-        super().__init__(f"{len(reasons)} hook(s) of the fleet failed:\n{listed}", reasons, resource_id, done)
+        super().__init__(f"{len(failures)} hook(s) of the fleet failed:\n{listed}", reasons, resource_id, done)
 
 
 class FleetProvider(Connection):
@@ -135,6 +121,8 @@ class FleetProvider(Connection):
 
     def _read_hooks(self, id_: str, old_hooks: Hooks, old_secrets: Hooks) -> dict[str, LiveWebhook | None]:
         """Each hook of state as the API holds it, None when `GET /webhooks/{id}` says it is gone."""
+        if not old_hooks:
+            return {}  # nothing to read: no call
         listed = {hook.id: hook for hook in self.client.listing().hooks}
         live: dict[str, LiveWebhook | None] = {}
         unsure: dict[str, str] = {}
@@ -148,7 +136,7 @@ class FleetProvider(Connection):
             {key: _bound(self.client.get, webhook_id) for key, webhook_id in unsure.items()}
         )
         if proofs.failures:  # whether those exist cannot be told: nothing is dropped
-            raise HooksFailed(_reasons(proofs.failures), id_, None)
+            raise HooksFailed(proofs.failures, id_, None)
         return live | proofs.results
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -156,7 +144,7 @@ class FleetProvider(Connection):
         outcome = self.client.fan_out.run({key: _bound(self.client.delete, str(h[ID])) for key, h in hooks.items()})
         if outcome.failures:
             # State keeps every hook; deleting the gone ones again is a no-op.
-            raise HooksFailed(_reasons(outcome.failures), id_, None)
+            raise HooksFailed(outcome.failures, id_, None)
 
     def _apply(self, resource_id: str, plan: _Plan, state: _State) -> None:
         """Runs the plan: deletes first (a hook renamed in the catalog is deleted before it is made
@@ -180,7 +168,7 @@ class FleetProvider(Connection):
         failures |= written.failures
         done = len(deleted.results) + len(written.results)
         if failures:
-            raise HooksFailed(_reasons(failures), resource_id, state.outputs() if done else None)
+            raise HooksFailed(failures, resource_id, state.outputs() if done else None)
 
 
 class _Plan:
@@ -197,7 +185,7 @@ class _Plan:
 
     def _changed(self, key: str) -> bool:
         old, new = self.old_hooks[key], self.hooks[key]
-        if any(_normal(name, old.get(name)) != _normal(name, new.get(name)) for name in (*VISIBLE, VERSION_KEY)):
+        if any(canonical(name, old.get(name)) != canonical(name, new.get(name)) for name in (*VISIBLE, VERSION_KEY)):
             return True
         return _set(self.old_secrets, key) != _set(self.secrets, key)
 
@@ -211,7 +199,7 @@ class _Plan:
         for key in self.updates:
             old, new = self.old_hooks[key], self.hooks[key]
             for name in (*VISIBLE, VERSION_KEY):
-                before, after = _normal(name, old.get(name)), _normal(name, new.get(name))
+                before, after = canonical(name, old.get(name)), canonical(name, new.get(name))
                 if before != after:
                     kind = "add" if before is None else "delete" if after is None else "update"
                     paths[f"{_path(HOOKS, key)}.{name}"] = kind
@@ -287,7 +275,7 @@ def _fields(hook: LiveWebhook) -> dict[str, Any]:
 
 def _agrees(old: Mapping[str, Any], secrets_set: Mapping[str, Any], listed: LiveWebhook) -> bool:
     """Whether a listed hook shows what state holds of it (what a list that lags may not)."""
-    same_fields = all(_normal(name, old.get(name)) == _normal(name, listed.fields.get(name)) for name in VISIBLE)
+    same_fields = all(canonical(name, old.get(name)) == canonical(name, listed.fields.get(name)) for name in VISIBLE)
     return same_fields and set(secrets_set) == set(listed.secrets_set)
 
 
@@ -298,12 +286,6 @@ def _own(hook: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 def _without_id(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if name != ID}
-
-
-def _normal(name: str, value: Any) -> Any:
-    if name in FLAGS:
-        return bool(value)
-    return value or None
 
 
 def _bound(call: Callable[..., Any], *args: Any) -> Callable[[], Any]:
@@ -321,13 +303,25 @@ def _update(
 
 
 def _reasons(failures: Mapping[str, Exception]) -> list[str]:
-    """One line per failed hook, by key; a bug says so, with its type."""
-    return [
-        f"{key}: {failure}"
-        if isinstance(failure, WebhooksError)
-        else f"{key}: {type(failure).__name__}: {failure} (a bug)"
-        for key, failure in sorted(failures.items())
-    ]
+    """One line per cause: `key: reason` for a hook alone in its cause, `N hooks (keys...): reason` for
+    many (the API down fails every hook alike). A bug says so, with its type."""
+    by_cause: dict[str, list[tuple[str, str]]] = {}
+    for key, failure in sorted(failures.items()):
+        said = str(failure) if isinstance(failure, WebhooksError) else f"{type(failure).__name__}: {failure} (a bug)"
+        by_cause.setdefault(_WEBHOOK_PATH.sub("/webhooks/{id}", said), []).append((key, said))
+    lines = []
+    for cause, hooks in by_cause.items():
+        if len(hooks) == 1:
+            lines.append(f"{hooks[0][0]}: {hooks[0][1]}")
+            continue
+        keys = [key for key, _ in hooks]
+        named = ", ".join(keys[:SHOWN_KEYS]) + (f" and {len(keys) - SHOWN_KEYS} more" if len(keys) > SHOWN_KEYS else "")
+        lines.append(f"{len(keys)} hooks ({named}): {cause}")
+    return lines
+
+
+SHOWN_KEYS = 5
+_WEBHOOK_PATH = re.compile(r"/webhooks/[^\s/:)]+")
 
 
 # The address state pickles it by (see the package's docstring), wherever the class is written.

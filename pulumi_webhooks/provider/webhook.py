@@ -7,7 +7,7 @@ from typing import Any
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..model import spec
-from ..model.live import ID
+from ..model.live import ID, canonical
 from ..sdk_internals import PROVIDER_KEY, is_unknown
 from . import gone
 from .connection import Connection, connection_of
@@ -130,8 +130,4 @@ def _normalized(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def _differs(old: Any, new: Any, key: str) -> bool:
-    if is_unknown(new):
-        return True
-    if key == FLAG_KEY:
-        return bool(old) != bool(new)
-    return (old or None) != (new or None)
+    return is_unknown(new) or canonical(key, old) != canonical(key, new)

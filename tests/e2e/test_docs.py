@@ -104,8 +104,9 @@ class OwnProject:
 
 @pytest.fixture(scope="module")
 def own_project(tmp_path_factory: pytest.TempPathFactory, dist_dir: Path) -> Iterator[OwnProject]:
-    """The README's recipe run as written by bash, the API's URL and the secrets filled in, and
-    pulumi-webhooks installed from the built wheel."""
+    """The README's recipe run as written by bash in a shell with nothing of Pulumi's or pip's set
+    (a reader's HOME of its own), its placeholders filled in: the API's URL, the secrets, the
+    passphrase and the directory of the built wheel."""
     root = tmp_path_factory.mktemp("own-project")
     process = ServerProcess(root / "api.sqlite", ["--api-token", f"{USER}={STATIC_TOKEN}"]).start()
     try:
@@ -114,9 +115,18 @@ def own_project(tmp_path_factory: pytest.TempPathFactory, dist_dir: Path) -> Ite
         script = script.replace("https://api.example.com", api.url)
         script = script.replace("webhooks:apiToken ...", f"webhooks:apiToken {STATIC_TOKEN}")
         script = script.replace("hookToken ...", f"hookToken hook-{SECRET_MARK}")
+        script = script.replace("PULUMI_CONFIG_PASSPHRASE=...", "PULUMI_CONFIG_PASSPHRASE=docs-passphrase")
+        script = script.replace("PIP_FIND_LINKS=~/wheels", f"PIP_FIND_LINKS={dist_dir}")
         assert "..." not in script.split("#")[0], "every placeholder is filled in"
-        env = {k: v for k, v in cli_env(root).items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-        env.update(PIP_FIND_LINKS=str(dist_dir), PULUMI_CONFIG_PASSPHRASE="docs-passphrase")
+        home = root / "home"
+        home.mkdir()
+        # What a reader's shell has: a home (with the CLI's in it), and the CLI on PATH; no backend,
+        # passphrase or index settings.
+        env = {
+            "HOME": str(home),
+            "PULUMI_HOME": str(home / ".pulumi"),
+            "PATH": cli_env(root)["PATH"],
+        }
         ran = run("bash", "-euo", "pipefail", "-c", script, cwd=root, env=env)
         yield OwnProject(root / "hooks", api, env, ran.output)
     finally:
@@ -131,13 +141,15 @@ def test_the_own_project_recipe_runs_as_written(own_project: OwnProject) -> None
 
 
 @pytest.mark.timeout(900)
-def test_the_pipeline_job_runs_as_written(own_project: OwnProject, start_api: ApiFactory, backend: Backend) -> None:
+def test_the_pipeline_job_runs_as_written(
+    own_project: OwnProject, start_api: ApiFactory, backend: Backend, dist_dir: Path
+) -> None:
     """The CD job on a stack `prod` of the same project, in its own API account, with its state in
     each backend a team uses: a no-op recovery step, then preview and up."""
     prod_api = start_api()
     env = {
         **cli_env(own_project.dir.parent / f"prod-{backend.kind}", backend),
-        "PIP_FIND_LINKS": own_project.env["PIP_FIND_LINKS"],
+        "PIP_FIND_LINKS": str(dist_dir),
     }
     env["PULUMI_CONFIG_PASSPHRASE"] = "prod-passphrase"
     cwd = own_project.dir

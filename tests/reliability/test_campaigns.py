@@ -23,7 +23,7 @@ import pytest
 
 from harness.api import PASSWORD, STATIC_TOKEN, USER, Api
 from harness.backends import BACKEND_SECRETS, Backend, PostgresServer, file_backend
-from harness.interrupt import interrupt_up, kill_orphaned_providers, record, start_up, wait_for_hooks
+from harness.interrupt import interrupt_up, kill_orphaned_providers, providers_of, record, start_up, wait_for_hooks
 from harness.project import STACK, Project, cli_env, new_project, pulumi_command
 from tests.leaks import assert_no_leaks, leaks, project_sources
 from tests.support import ApiFactory
@@ -362,10 +362,10 @@ def kill_trial(
         project.api = api = start_api("--latency-ms", latency, "--port", port, db=api.process.db_path)
         process.wait(timeout=600)
     else:
+        # As users do it: the CLI's process group only. Its provider, in a group of its own, is left running.
         signum = signal.SIGKILL if kill == "SIGKILL" else signal.SIGINT
         os.killpg(process.pid, signum)
         process.wait(timeout=120)
-        kill_orphaned_providers(project)
     record(project, process, output)
     result: dict[str, Any] = {}
     if pipeline:
@@ -402,6 +402,8 @@ def kill_trial(
     leaked = leaks(project_sources(project), SECRETS)
     left = len(project.export()["deployment"].get("pending_operations") or [])
     result.update(up_ok=final.ok, leaks=len(leaked), pending_left=left, **census(project, count, suffix))
+    result["providers_left"] = len(providers_of(project))
+    kill_orphaned_providers(project)  # the bare path's, which end by themselves within their bound
     # The pipeline must finish alone; on the bare path a person cancels a killed run's lock, mends
     # a torn sidecar or adopts the orphans its messages name.
     person = (kill == "SIGKILL" or result["torn"] or result.get("refused")) if not pipeline else not final.ok
@@ -482,6 +484,7 @@ def test_8_killed_at_a_random_point_then_recovered_leaves_exactly_the_program(
     assert result.get("bare_up_duplicates", 0) == 0, f"{where}: the bare `up` duplicated: {result}"
     if route == "pipeline":
         assert result["pending_left"] == 0, f"{where}: the step left pending operations: {result}"
+        assert result["providers_left"] == 0, f"{where}: a killed run's provider still runs: {result}"
 
 
 # -- campaign 10: vendors that page their lists and serve them late -------------------------
