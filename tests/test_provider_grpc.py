@@ -20,7 +20,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2
 
-from harness.api import PASSWORD, STATIC_TOKEN, USER, Api
+from harness.api import OTHER_PASSWORD, OTHER_USER, PASSWORD, STATIC_TOKEN, USER, Api
 from pulumi_webhooks import WebhookProvider
 from tests.provider_server import Engine, plain, start_engine, struct
 from tests.support import ApiFactory
@@ -293,3 +293,31 @@ def test_a_provider_whose_engine_is_gone_writes_nothing_more_and_ends(api: Api, 
     assert raised.value.details().startswith("the `pulumi` that started this provider is gone")  # type: ignore[attr-defined]
     assert len(api.webhooks()) == 1 and api.stats()["requests"]["POST /webhooks"] == 1, "no write after it"
     assert engine.process.wait(timeout=15) == 0, "and the process ends by itself"
+
+
+def test_a_new_address_of_the_same_account_plans_with_one_read_and_another_account_stops(
+    api: Api, engines: list[Engine]
+) -> None:
+    made = start_engine(PROVIDER, URN)
+    engines.append(made)
+    made.configure({"webhooks:apiUrl": api.url, "webhooks:apiUserName": USER, "webhooks:apiPassword": PASSWORD})
+    hooks = [made.create({**BEARER, "endpoint": f"https://ops.example.com/{i}"}) for i in range(3)]
+
+    alias = start_engine(PROVIDER, URN)  # the same server by another name: the same account
+    engines.append(alias)
+    alias.configure({"webhooks:apiUrl": api.url.replace("127.0.0.1", "localhost"), "webhooks:apiToken": STATIC_TOKEN})
+    api.post("/_admin/reset-stats")
+    for webhook_id, outs in hooks:
+        planned = alias.diff(webhook_id, state_of(outs), BEARER | {"endpoint": outs["endpoint"]})
+        assert planned.changes == provider_pb2.DiffResponse.DIFF_NONE
+    assert api.stats()["requests"] == {"GET /webhooks/<id>": 1}, "one read tells that it is one account"
+
+    other = start_engine(PROVIDER, URN)  # bob's account, where none of them is
+    engines.append(other)
+    other.configure(
+        {"webhooks:apiUrl": api.url, "webhooks:apiUserName": OTHER_USER, "webhooks:apiPassword": OTHER_PASSWORD}
+    )
+    webhook_id, outs = hooks[0]
+    with pytest.raises(grpc.RpcError) as raised:
+        other.diff(webhook_id, state_of(outs), BEARER | {"endpoint": outs["endpoint"]})
+    assert f"as {OTHER_USER}, but made at {api.url} as {USER}" in raised.value.details()  # type: ignore[attr-defined]

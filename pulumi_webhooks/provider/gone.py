@@ -59,11 +59,21 @@ def check_account(recorded: Any, settings: ClientSettings, what: str) -> None:
 def check_still_there(recorded: Any, client: WebhooksClient, webhook_id: str, what: str) -> None:
     """Before a plan: when state says `what` was made in another account than the settings', raises
     `AccountChanged` unless webhook `webhook_id` is found by id in this one (a new address or user
-    name of the same account, say)."""
+    name of the same account, say: then the two are one account for the rest of the process)."""
     current = client.settings.account()
-    if client.settings.allow_many_gone or not _moved(recorded, current) or client.get(webhook_id) is not None:
+    if client.settings.allow_many_gone or not _moved(recorded, current):
+        return
+    same = (_shown(recorded), _shown(current))
+    if same in _same_accounts:
+        return
+    if client.get(webhook_id) is not None:
+        _same_accounts.add(same)
         return
     raise _account_changed(what, recorded, current, "changed")
+
+
+_same_accounts: set[tuple[str, str]] = set()
+"""(recorded, current) accounts a webhook was found in both of: one account, whatever their names."""
 
 
 def _account_changed(what: str, recorded: Any, current: Mapping[str, Any], untouched: str) -> AccountChanged:
