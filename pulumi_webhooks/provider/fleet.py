@@ -13,7 +13,6 @@ exists and the next `up` works on the rest only.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -23,7 +22,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from ..errors import PartlyDone, WebhooksError
 from ..model import spec
-from ..model.fleet import ADOPT_KEY, FLAGS, HOOKS, OWN_KEYS, SECRET_MAP, VERSION_KEY, WEBHOOK_IDS, Hooks
+from ..model.fleet import FLAGS, HOOKS, OWN_KEYS, SECRET_MAP, VERSION_KEY, WEBHOOK_IDS, Hooks, Plan, secrets_set
 from ..model.live import ID, SECRETS, VISIBLE, LiveWebhook, canonical
 from ..sdk_internals import PROVIDER_KEY, is_unknown, send_detailed_diff
 from . import gone
@@ -75,7 +74,7 @@ class FleetProvider(Connection):
             gone.check_still_there(olds.get(gone.ACCOUNT), self.client, str(held[first][ID]), f"hook {first} is")
         if is_unknown(news.get(HOOKS)) or is_unknown(news.get(SECRET_MAP)):
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
-        plan = _Plan(olds, news)
+        plan = Plan(olds, news)
         changes = plan.detailed_diff()
         if changes:  # the CLI then shows the hooks that change and how, not all of them
             send_detailed_diff(changes)
@@ -84,13 +83,13 @@ class FleetProvider(Connection):
     def create(self, props: dict[str, Any]) -> CreateResult:
         resource_id = uuid.uuid4().hex
         state = _State({}, {}, props.get(PROVIDER_KEY), self.client.settings.account())
-        self._apply(resource_id, _Plan({}, props), state)
+        self._apply(resource_id, Plan({}, props), state)
         return CreateResult(resource_id, state.outputs())
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         hooks, secrets = dict(olds.get(HOOKS) or {}), dict(olds.get(SECRET_MAP) or {})
         state = _State(hooks, secrets, news.get(PROVIDER_KEY), self.client.settings.account())
-        self._apply(id_, _Plan(olds, news), state)
+        self._apply(id_, Plan(olds, news), state)
         return UpdateResult(state.outputs())
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -128,7 +127,7 @@ class FleetProvider(Connection):
         unsure: dict[str, str] = {}
         for key, old in old_hooks.items():
             found = listed.get(str(old.get(ID)))
-            if found is not None and _agrees(old, _set(old_secrets, key), found):
+            if found is not None and _agrees(old, secrets_set(old_secrets, key), found):
                 live[key] = found
             else:
                 unsure[key] = str(old.get(ID))
@@ -146,7 +145,7 @@ class FleetProvider(Connection):
             # State keeps every hook; deleting the gone ones again is a no-op.
             raise HooksFailed(outcome.failures, id_, None)
 
-    def _apply(self, resource_id: str, plan: _Plan, state: _State) -> None:
+    def _apply(self, resource_id: str, plan: Plan, state: _State) -> None:
         """Runs the plan: deletes first (a hook renamed in the catalog is deleted before it is made
         anew, as a replace of a `Webhook` is), then creates and updates, all at once."""
         failures: dict[str, Exception] = {}
@@ -169,59 +168,6 @@ class FleetProvider(Connection):
         done = len(deleted.results) + len(written.results)
         if failures:
             raise HooksFailed(failures, resource_id, state.outputs() if done else None)
-
-
-class _Plan:
-    """What turns the fleet's `olds` (its outputs in state, or nothing) into its `news` (inputs)."""
-
-    def __init__(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> None:
-        self.old_hooks: Hooks = dict(olds.get(HOOKS) or {})
-        self.old_secrets: Hooks = dict(olds.get(SECRET_MAP) or {})
-        self.hooks: Hooks = dict(news.get(HOOKS) or {})
-        self.secrets: Hooks = dict(news.get(SECRET_MAP) or {})
-        self.creates = sorted(key for key in self.hooks if key not in self.old_hooks)
-        self.deletes = sorted(key for key in self.old_hooks if key not in self.hooks)
-        self.updates = sorted(key for key in self.hooks if key in self.old_hooks and self._changed(key))
-
-    def _changed(self, key: str) -> bool:
-        old, new = self.old_hooks[key], self.hooks[key]
-        if any(canonical(name, old.get(name)) != canonical(name, new.get(name)) for name in (*VISIBLE, VERSION_KEY)):
-            return True
-        return _set(self.old_secrets, key) != _set(self.secrets, key)
-
-    def detailed_diff(self) -> dict[str, str]:
-        """Each changed property path, `hooks["team/name"].endpoint` say, and its kind of change."""
-        paths = {}
-        for key in self.creates:
-            paths[_path(HOOKS, key)] = "add"
-        for key in self.deletes:
-            paths[_path(HOOKS, key)] = "delete"
-        for key in self.updates:
-            old, new = self.old_hooks[key], self.hooks[key]
-            for name in (*VISIBLE, VERSION_KEY):
-                before, after = canonical(name, old.get(name)), canonical(name, new.get(name))
-                if before != after:
-                    kind = "add" if before is None else "delete" if after is None else "update"
-                    paths[f"{_path(HOOKS, key)}.{name}"] = kind
-        for key in sorted(set(self.hooks) | set(self.old_hooks)):
-            before, after = _set(self.old_secrets, key), _set(self.secrets, key)
-            if before != after:
-                paths[_path(SECRET_MAP, key)] = "add" if not before else "delete" if not after else "update"
-        return paths
-
-    def spec(self, key: str) -> spec.WebhookSpec:
-        fields = {k: v for k, v in self.hooks[key].items() if k not in OWN_KEYS and v not in (None, "")}
-        return spec.parse(fields | {k: v for k, v in (self.secrets.get(key) or {}).items() if v})
-
-    def adopt_id(self, key: str) -> str | None:
-        adopt_id = self.hooks[key].get(ADOPT_KEY)
-        return str(adopt_id) if adopt_id not in (None, "") else None
-
-
-def _set(secrets: Hooks, key: str) -> dict[str, Any]:
-    """The secrets of hook `key` that are set: an empty one is no secret (the rules' view), so
-    the fleet's diff and its update agree on what changed."""
-    return {name: value for name, value in (secrets.get(key) or {}).items() if name in SECRETS and value}
 
 
 class _State:
@@ -261,11 +207,6 @@ def _outputs(hooks: Hooks, secrets: Hooks) -> dict[str, Any]:
         SECRET_MAP: dict(sorted(secrets.items())),
         WEBHOOK_IDS: {key: str(hook[ID]) for key, hook in sorted(hooks.items())},
     }
-
-
-def _path(prop: str, key: str) -> str:
-    """A property path to one hook: its key quoted, since keys hold `/`."""
-    return f"{prop}[{json.dumps(key)}]"
 
 
 def _fields(hook: LiveWebhook) -> dict[str, Any]:
