@@ -12,6 +12,7 @@ from harness.api import STATIC_TOKEN, Api
 from pulumi_webhooks import WebhookProvider
 from pulumi_webhooks.api.client import WebhooksClient
 from pulumi_webhooks.api.settings import ClientSettings
+from pulumi_webhooks.cli.holdings import held
 from pulumi_webhooks.cli.recovery import settled_repair
 from pulumi_webhooks.cli.repair import repair
 from pulumi_webhooks.model.live import LiveWebhook
@@ -107,3 +108,19 @@ def test_a_create_the_list_does_not_show_yet_is_waited_for_not_dropped(api: Api)
     assert recovery.imported == {f"urn:pulumi:dev::p::{TYPE}::b": str(made["webhookId"])}
     assert recovery.never_created == [f"urn:pulumi:dev::p::{TYPE}::c"], "c only once a settled list lacks it"
     assert time.monotonic() - started >= 3
+
+
+def test_drift_counts_as_held_only_what_a_stack_made_in_the_same_account() -> None:
+    """An id in a stack's state names a webhook of the account state records: in another one,
+    the same number is another webhook, which must not read as held."""
+    here = {"apiUrl": "http://127.0.0.1:1", "principal": "alice"}
+    export = {
+        "deployment": {
+            "resources": [
+                resource("a", "https://a.example.com", id="1", outputs={"apiAccount": here}),
+                resource("b", "https://b.example.com", id="2", outputs={"apiAccount": {**here, "principal": "bob"}}),
+                resource("c", "https://c.example.com", id="3", outputs={}),  # from before accounts were recorded
+            ]
+        }
+    }
+    assert {i: str(h) for i, h in held("prod", export, here).items()} == {"1": "stack prod, a", "3": "stack prod, c"}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from .auth import jwt_claims
 
 LIST_STYLES = ("auto", "none", "link", "next-url", "cursor", "has-more", "page", "offset")
 """`webhooks:listPaging`: how GET /webhooks pages its list (`auto`: read off the answers)."""
+ACCOUNT = "apiAccount"
+"""The output that records a webhook's account (a fleet's: every hook's), as `account()` gives it."""
 
 
 @dataclass(frozen=True)
@@ -55,3 +59,13 @@ class ClientSettings:
         subject = jwt_claims(self.api_token).get("sub") if self.api_token else None
         principal = self.user_name or (str(subject) if isinstance(subject, (str, int)) and subject != "" else None)
         return {"apiUrl": url, "principal": principal}
+
+
+def another_account(recorded: Any, current: Mapping[str, Any]) -> bool:
+    """Whether an account that state `recorded` is not `current` (as far as both say: state written
+    before accounts were recorded, or a principal not known, is taken for the same)."""
+    if not isinstance(recorded, Mapping) or not recorded.get("apiUrl"):
+        return False
+    if recorded["apiUrl"] != current["apiUrl"]:
+        return True
+    return bool(recorded.get("principal") and current["principal"] and recorded["principal"] != current["principal"])

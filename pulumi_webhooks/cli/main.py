@@ -26,12 +26,13 @@ from tqdm import tqdm
 
 from .. import __version__
 from ..api.client import WebhooksClient
-from ..api.config import client_settings
+from ..api.config import ConfigGetter, client_settings
 from ..api.listing import Listing
 from ..errors import StackBusy, WebhooksError
 from ..model import catalog
 from ..model.live import ID, VISIBLE
-from . import adopt, drift
+from . import adopt, drift, holdings
+from .stack import Stack
 
 COLUMNS = (ID, *VISIBLE)
 ACCOUNT_FROM = (
@@ -44,14 +45,15 @@ USAGE = 64  # EX_USAGE: argparse's own 2 would read as "drift found"
 BUSY = 75  # EX_TEMPFAIL: the stack is locked by a run that may still be going
 
 
-def api_client(args: argparse.Namespace) -> WebhooksClient:
-    """A client of the connection's account, with the settings from the environment."""
-    return WebhooksClient(client_settings(lambda _key: None, os.environ, args.connection))
+def api_client(args: argparse.Namespace, config: ConfigGetter | None = None) -> WebhooksClient:
+    """A client of the connection's account, with the settings from a stack's `config` (when
+    given), then the environment, as the provider reads them."""
+    return WebhooksClient(client_settings(config or (lambda _key: None), os.environ, args.connection))
 
 
-def live_webhooks(args: argparse.Namespace) -> tuple[WebhooksClient, Listing]:
+def live_webhooks(args: argparse.Namespace, config: ConfigGetter | None = None) -> tuple[WebhooksClient, Listing]:
     """The account's whole list, every page of it."""
-    client = api_client(args)
+    client = api_client(args, config)
     with tqdm(desc="listing webhooks", disable=None, file=sys.stderr, leave=False, bar_format="{desc}"):
         listing = client.listing()
     return client, listing
@@ -101,9 +103,16 @@ def adopt_command(args: argparse.Namespace) -> int:
 
 
 def drift_command(args: argparse.Namespace) -> int:
+    if args.cwd != "." and not args.stack:
+        args.parser.error("drift: --cwd goes with --stack")
     hooks = catalog.load(args.catalog)
-    client, listing = live_webhooks(args)
-    report = drift.compare(progress(hooks, "comparing"), list(listing.hooks), client.get)
+    stack = Stack(args.stack, Path(args.cwd)) if args.stack else None
+    client, listing = live_webhooks(args, stack.config() if stack else None)
+    found = None
+    if stack:
+        with tqdm(desc="reading the stacks' state", disable=None, file=sys.stderr, leave=False, bar_format="{desc}"):
+            found = holdings.read(stack, client.settings.account())
+    report = drift.compare(progress(hooks, "comparing"), list(listing.hooks), client.get, found)
     if args.json:
         print(json.dumps(report.as_json(), indent=2, sort_keys=True))
     else:
@@ -116,7 +125,6 @@ def recover_command(args: argparse.Namespace) -> int:
     # Imported here, as in doctor_command: reading a state's providers loads the Pulumi SDK,
     # which list, adopt and drift never need (it is half a command's start-up time).
     from . import recovery
-    from .stack import Stack
 
     if args.stack:
         if args.state != "-":
@@ -155,8 +163,6 @@ def doctor_command(args: argparse.Namespace) -> int:
         args.parser.error("doctor: --cwd goes with --stack")
     stack = None
     if args.stack:
-        from .stack import Stack
-
         stack = Stack(args.stack, Path(args.cwd))
     report = doctor.diagnose(args.connection, args.read_only, stack)
     if args.json:
@@ -199,9 +205,18 @@ def build_parser() -> argparse.ArgumentParser:
     drifting = commands.add_parser(
         "drift",
         help="compare a catalog with the live API; exit 0 in sync, 2 drift, 1 error",
-        description=f"Compare a catalog with the account's webhooks; no Pulumi state is read. {ACCOUNT_FROM}",
+        description="Compare a catalog with the account's webhooks. Without --stack, no Pulumi state is read: "
+        "hooks match by adopt_id, else by endpoint, and every other webhook is extra. With --stack, hooks "
+        "match by the ids in that stack's state (so an endpoint changed out of band shows as changed), the "
+        "account is the one its config names (then the environment, as the provider reads it), and the "
+        "state of every stack of its backend (`pulumi stack ls --all`) says which other webhooks belong "
+        "to a stack and which to none; only the latter are extra. Without --stack, the account is the one "
+        "the environment names: WEBHOOKS_API_URL, and WEBHOOKS_API_TOKEN or WEBHOOKS_API_USERNAME with "
+        "WEBHOOKS_API_PASSWORD (WEBHOOKS_<NAME>_API_URL, ... with --connection NAME).",
     )
     drifting.add_argument("catalog", help="catalog file (.yaml, .yml, .json or .toml)")
+    drifting.add_argument("--stack", help="the stack that deploys the catalog: match by the ids in its state")
+    drifting.add_argument("--cwd", default=".", help="with --stack: the Pulumi project's directory (default: .)")
     drifting.add_argument("--json", action="store_true", help="print the report as JSON")
     drifting.set_defaults(run=drift_command)
 

@@ -22,7 +22,7 @@ from ..model.fleet import HOOKS, SECRET_MAP, WEBHOOK_IDS
 from ..model.live import ID
 from ..provider import FleetProvider
 from ..sdk_internals import PROVIDER_KEY, serialize_provider
-from . import repair
+from . import holdings, repair
 
 OLD_FLEET_TYPE = "webhooks:index:WebhookFleet"
 FLEET_TYPE = "pulumi-python:dynamic/webhooks:WebhookFleet"
@@ -50,7 +50,7 @@ def migrate(export: dict[str, Any]) -> tuple[dict[str, Any], Migration]:
     resources: list[dict[str, Any]] = deployment.get("resources") or []
     migration = Migration()
     for component in [r for r in resources if r.get("type") == OLD_FLEET_TYPE]:
-        children = [r for r in resources if r.get("parent") == component["urn"] and repair.is_webhook(r)]
+        children = [r for r in resources if r.get("parent") == component["urn"] and holdings.is_webhook(r)]
         fleet = _fleet(component, children)
         _refuse_if_referenced(resources, component, children)
         gone = {component["urn"], *(child["urn"] for child in children)}

@@ -36,7 +36,7 @@ from typing import Any
 from ..api.client import WebhooksClient
 from ..api.config import client_settings
 from ..errors import CannotRecover, StackBusy
-from . import backends, migrate, orphans, repair
+from . import backends, holdings, migrate, orphans, repair
 from .locks import locks_of, stale
 from .stack import Stack
 
@@ -222,8 +222,8 @@ def _clear_stale_locks(
 def _resolved_here(operation: dict[str, Any]) -> bool:
     """A webhook's pending create, or a fleet's pending create or update: what may have made webhooks."""
     resource, kind = operation.get("resource", {}), operation.get("type")
-    return (kind == "creating" and repair.is_webhook(resource)) or (
-        kind in ("creating", "updating") and repair.is_fleet(resource)
+    return (kind == "creating" and holdings.is_webhook(resource)) or (
+        kind in ("creating", "updating") and holdings.is_fleet(resource)
     )
 
 

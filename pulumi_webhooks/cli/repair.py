@@ -35,9 +35,7 @@ from ..model.fleet import ADOPT_KEY, HOOKS, SECRET_MAP, WEBHOOK_IDS
 from ..model.live import ID, LiveWebhook
 from ..provider.connection import connection_of
 from ..sdk_internals import PROVIDER_KEY
-
-WEBHOOK_TYPE_SUFFIX = "webhooks:Webhook"
-FLEET_TYPE_SUFFIX = "webhooks:WebhookFleet"
+from .holdings import ids_of, is_fleet, is_webhook
 
 
 @dataclass
@@ -101,7 +99,7 @@ def repair(
         return (is_webhook(resource) or is_fleet(resource)) and resource_connection(resource) == connection
 
     by_urn = {r.get("urn"): r for r in resources}
-    owned = {webhook_id for r in resources if ours(r) for webhook_id in _ids_of(r)}
+    owned = {webhook_id for r in resources if ours(r) for webhook_id in ids_of(r)}
     recovery = Recovery()
     taker = _Taker([w for w in live if w.id not in owned], recovery)
     remaining = []
@@ -182,22 +180,6 @@ def _secrets_set(fields: dict[str, Any]) -> dict[str, bool]:
     """Which secrets a valid hook has: exactly the ones its auth type takes (state holds them encrypted)."""
     takes = spec.CREDENTIALS_BY_AUTH_TYPE.get(spec.AuthType(fields["authType"]), frozenset())
     return {spec.API_NAMES[name]: True for name in spec.SECRET_FIELDS if name in takes}
-
-
-def _ids_of(resource: dict[str, Any]) -> set[str]:
-    """The webhooks a resource of state holds: a webhook's id, or a fleet's hooks' ids."""
-    if is_fleet(resource):
-        hooks = (resource.get("outputs") or {}).get(HOOKS) or {}
-        return {str(hook[ID]) for hook in hooks.values() if hook.get(ID)}
-    return {str(resource["id"])} if resource.get("id") else set()
-
-
-def is_webhook(resource: dict[str, Any]) -> bool:
-    return str(resource.get("type", "")).endswith(WEBHOOK_TYPE_SUFFIX)
-
-
-def is_fleet(resource: dict[str, Any]) -> bool:
-    return str(resource.get("type", "")).endswith(FLEET_TYPE_SUFFIX)
 
 
 def resource_connection(resource: dict[str, Any]) -> str | None:

@@ -1,7 +1,7 @@
 """A stack of a Pulumi project, driven through the `pulumi` command on PATH.
 
-The recovery step and `doctor --stack` read a stack's config and state the way the
-CLI shows them, so that they work on any backend the CLI is logged in to.
+The recovery step, `doctor --stack` and `drift --stack` read a stack's config and state
+the way the CLI shows them, so that they work on any backend the CLI is logged in to.
 """
 
 from __future__ import annotations
@@ -42,12 +42,23 @@ class Stack:
 
     def pulumi(self, *args: str, stdin: str | None = None) -> str:
         """The stdout of `pulumi ARGS --stack NAME`; `StackBusy` if it met a lock, `PulumiFailed` otherwise."""
-        done = _run(["pulumi", *args, "--stack", self.name, "--non-interactive"], self.cwd, stdin)
+        return self._pulumi([*args, "--stack", self.name], f"of stack {self.name}", stdin)
+
+    def in_backend(self, *args: str) -> str:
+        """The stdout of `pulumi ARGS` in the project's directory: a command of the stack's backend."""
+        return self._pulumi(list(args), "in the backend")
+
+    def is_named(self, listed: str) -> bool:
+        """Whether `pulumi stack ls` names this stack by `listed` (short for the project's own stacks)."""
+        return listed == self.name or ("/" not in listed and self.name.split("/")[1:] == [self.project(), listed])
+
+    def _pulumi(self, command: list[str], what: str, stdin: str | None = None) -> str:
+        done = _run(["pulumi", *command, "--non-interactive"], self.cwd, stdin)
         if done.returncode != 0:
             said = "\n".join((done.stderr.strip() or done.stdout.strip()).splitlines()[-6:])
             if any(sign in said for sign in BUSY_SIGNS):
                 raise StackBusy(f"stack {self.name} was locked by another run meanwhile: {said}")
-            raise PulumiFailed(f"`pulumi {' '.join(args[:2])}` of stack {self.name} failed: {said}")
+            raise PulumiFailed(f"`pulumi {' '.join(command[:2])}` {what} failed: {said}")
         return done.stdout
 
     def config(self) -> ConfigGetter:

@@ -20,6 +20,7 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
+from ..api.settings import ACCOUNT
 from ..errors import PartlyDone, WebhooksError
 from ..model import spec
 from ..model.fleet import FLAGS, HOOKS, OWN_KEYS, SECRET_MAP, VERSION_KEY, WEBHOOK_IDS, Hooks, Plan, secrets_set
@@ -71,7 +72,7 @@ class FleetProvider(Connection):
         held: Hooks = olds.get(HOOKS) or {}
         if held:
             first = min(held)
-            gone.check_still_there(olds.get(gone.ACCOUNT), self.client, str(held[first][ID]), f"hook {first} is")
+            gone.check_still_there(olds.get(ACCOUNT), self.client, str(held[first][ID]), f"hook {first} is")
         if is_unknown(news.get(HOOKS)) or is_unknown(news.get(SECRET_MAP)):
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         plan = Plan(olds, news)
@@ -100,7 +101,7 @@ class FleetProvider(Connection):
         live = self._read_hooks(id_, old_hooks, old_secrets)
         missing = sorted(key for key, hook in live.items() if hook is None)
         if missing:
-            recorded = props.get(gone.ACCOUNT)
+            recorded = props.get(ACCOUNT)
             gone.check_account(recorded, self.client.settings, f"{len(missing)} hook(s) of the fleet are")
             examples = [f"{key} ({old_hooks[key][ID]})" for key in missing]
             gone.check_share(len(missing), len(old_hooks), examples, self.client.settings, "hooks of the fleet")
@@ -115,7 +116,7 @@ class FleetProvider(Connection):
             if kept:
                 secrets[key] = kept
         inputs = {HOOKS: {key: _without_id(fields) for key, fields in hooks.items()}, SECRET_MAP: secrets}
-        outs = _outputs(hooks, secrets) | {gone.ACCOUNT: self.client.settings.account()}
+        outs = _outputs(hooks, secrets) | {ACCOUNT: self.client.settings.account()}
         return ReadResult(id_=id_, outs=outs, inputs=inputs)
 
     def _read_hooks(self, id_: str, old_hooks: Hooks, old_secrets: Hooks) -> dict[str, LiveWebhook | None]:
@@ -198,7 +199,7 @@ class _State:
 
     def outputs(self) -> dict[str, Any]:
         provider = {} if self.provider is None else {PROVIDER_KEY: self.provider}
-        return _outputs(self.hooks, self.secrets) | {gone.ACCOUNT: self.account} | provider
+        return _outputs(self.hooks, self.secrets) | {ACCOUNT: self.account} | provider
 
 
 def _outputs(hooks: Hooks, secrets: Hooks) -> dict[str, Any]:

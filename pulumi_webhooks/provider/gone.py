@@ -20,14 +20,12 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..api.settings import ClientSettings
+from ..api.settings import ClientSettings, another_account
 from ..errors import AccountChanged, ManyGone
 
 if TYPE_CHECKING:
     from ..api.client import WebhooksClient
 
-ACCOUNT = "apiAccount"
-"""The output that records a webhook's account (a fleet's: every hook's)."""
 FEW = 3
 """This many webhooks may go at once, however large a share of the stack they are."""
 QUORUM = 8
@@ -51,7 +49,7 @@ def too_many(gone: int, total: int) -> bool:
 def check_account(recorded: Any, settings: ClientSettings, what: str) -> None:
     """Raises `AccountChanged` when `what`, missing now, was made in another account than the settings'."""
     current = settings.account()
-    if settings.allow_many_gone or not _moved(recorded, current):
+    if settings.allow_many_gone or not another_account(recorded, current):
         return
     raise _account_changed(what, recorded, current, "dropped from state")
 
@@ -61,7 +59,7 @@ def check_still_there(recorded: Any, client: WebhooksClient, webhook_id: str, wh
     `AccountChanged` unless webhook `webhook_id` is found by id in this one (a new address or user
     name of the same account, say: then the two are one account for the rest of the process)."""
     current = client.settings.account()
-    if client.settings.allow_many_gone or not _moved(recorded, current):
+    if client.settings.allow_many_gone or not another_account(recorded, current):
         return
     same = (_shown(recorded), _shown(current))
     if same in _same_accounts:
@@ -129,14 +127,6 @@ _tallies_lock = threading.Lock()
 def tally(connection: str | None) -> ReadTally:
     with _tallies_lock:
         return _tallies.setdefault(connection, ReadTally())
-
-
-def _moved(recorded: Any, current: Mapping[str, Any]) -> bool:
-    if not isinstance(recorded, Mapping) or not recorded.get("apiUrl"):
-        return False  # made before accounts were recorded
-    if recorded["apiUrl"] != current["apiUrl"]:
-        return True
-    return bool(recorded.get("principal") and current["principal"] and recorded["principal"] != current["principal"])
 
 
 def _shown(account: Mapping[str, Any]) -> str:

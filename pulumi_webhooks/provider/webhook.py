@@ -6,6 +6,7 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
+from ..api.settings import ACCOUNT
 from ..model import spec
 from ..model.live import ID, canonical
 from ..sdk_internals import PROVIDER_KEY, is_unknown
@@ -59,7 +60,7 @@ class WebhookProvider(Connection):
         if moved:
             # Another account: the webhook must be made anew there.
             return DiffResult(changes=True, replaces=[PROVIDER_KEY], delete_before_replace=False)
-        gone.check_still_there(olds.get(gone.ACCOUNT), self.client, _id, f"webhook {_id} is")
+        gone.check_still_there(olds.get(ACCOUNT), self.client, _id, f"webhook {_id} is")
         changed = [key for key in (*INPUT_KEYS, VERSION_KEY) if _differs(olds.get(key), news.get(key), key)]
         return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
@@ -74,7 +75,7 @@ class WebhookProvider(Connection):
         reads = gone.tally(self.connection)
         if live is None:
             # Gone, unless it was made in another account, or most webhooks read so far are gone too.
-            gone.check_account(props.get(gone.ACCOUNT), self.client.settings, f"webhook {id_} is")
+            gone.check_account(props.get(ACCOUNT), self.client.settings, f"webhook {id_} is")
             missing, read = reads.saw_gone()
             gone.check_share(
                 missing, read, [f"webhook {id_}"], self.client.settings, "webhooks this refresh read so far"
@@ -91,7 +92,7 @@ class WebhookProvider(Connection):
             refreshed[key] = props.get(key) if ours and key in live.secrets_set else None
         version = {VERSION_KEY: props[VERSION_KEY]} if props.get(VERSION_KEY) is not None else {}
         inputs = {k: v for k, v in refreshed.items() if v is not None} | version
-        outs = {ID: id_, **refreshed, **version, gone.ACCOUNT: self.client.settings.account()}
+        outs = {ID: id_, **refreshed, **version, ACCOUNT: self.client.settings.account()}
         return ReadResult(id_=id_, outs=outs, inputs=inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -106,7 +107,7 @@ class WebhookProvider(Connection):
         """What state keeps: the id, the fields as written, the secrets version, and the account."""
         body = webhook.model_dump(mode="json", by_alias=True)
         version = {VERSION_KEY: props[VERSION_KEY]} if props.get(VERSION_KEY) is not None else {}
-        return {ID: webhook_id, **body, **version, gone.ACCOUNT: self.client.settings.account()}
+        return {ID: webhook_id, **body, **version, ACCOUNT: self.client.settings.account()}
 
 
 # The address state pickles it by (see the package's docstring), wherever the class is written.

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from harness.api import PASSWORD, USER
-from harness.project import Project, new_project
+from harness.project import STACK, Project, new_project
 from tests.leaks import assert_no_leaks
 
 # A vendor's list lags its writes: every test here meets it (docs/api.md, "Lists: pages and lag").
@@ -322,6 +322,67 @@ def test_refresh_sees_drift_and_out_of_band_deletes_and_up_restores_them(project
     project.up()
     assert webhook_writes(project) == {"PUT /webhooks/<id>": 1, "POST /webhooks": 1}
     assert sorted(h["endpoint"] for h in project.api.webhooks()) == [f"https://ops.example.com/{i}" for i in range(3)]
+
+
+def test_drift_with_the_stack_matches_by_state_ids_and_names_each_other_webhooks_stack(project: Project) -> None:
+    """`drift --stack`: a hook moved out of band is one change, not one missing and one extra; a
+    webhook of another stack of the backend is named with it; only one of no stack is extra."""
+    small_catalog(project, [{"name": f"h{i}", "endpoint": f"https://ops.example.com/{i}"} for i in range(3)])
+    project.program(FLEET_PROGRAM.replace('"catalog.yaml"', 'config.get("catalog") or "catalog.yaml"'))
+    project.up()
+    # A second stack of the backend deploys another catalog to the same account.
+    other = {
+        "teams": {"data": {"hooks": [{"name": "etl", "endpoint": "https://data.example.com/etl", "auth_type": "none"}]}}
+    }
+    (project.dir / "other.yaml").write_text(yaml.safe_dump(other))
+    project.pulumi("stack", "init", "other")
+    for key, value in [("webhooks:apiUrl", project.api.url), ("webhooks:apiUserName", USER), ("catalog", "other.yaml")]:
+        project.pulumi("config", "set", key, value, "--stack", "other")
+    project.pulumi("config", "set", "--secret", "webhooks:apiPassword", PASSWORD, "--stack", "other")
+    project.pulumi("up", "--yes", "--stack", "other")
+    ids = project.stack_outputs()["ids"]
+    moved = {"endpoint": "https://ops.example.com/moved", "authType": "bearer", "token": "t"}
+    project.api.put(f"/webhooks/{ids['ops/h0']}", moved)
+    stray = project.api.post("/webhooks", {"endpoint": "https://stray.example.com/x", "authType": "none"}).json()
+    time.sleep(LIST_LAG)  # both show in the list by now
+
+    def drift(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+        step = subprocess.run(
+            [sys.executable, "-m", "pulumi_webhooks", "drift", "catalog.yaml", "--json", *args],
+            cwd=project.dir,
+            env=env or project.env,  # with --stack, the account is the stack's: no WEBHOOKS_ variable is set
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert step.returncode in (0, 2), step.stderr
+        return step.returncode, json.loads(step.stdout)
+
+    code, report = drift("--stack", STACK)
+    assert code == 2
+    assert report["missing"] == [] and report["inSync"] == 2
+    assert report["changed"] == [
+        {
+            "key": "ops/h0",
+            "webhookId": ids["ops/h0"],
+            "changes": [
+                {"field": "endpoint", "catalog": "https://ops.example.com/0", "live": "https://ops.example.com/moved"}
+            ],
+        }
+    ]
+    assert report["extra"] == [{"webhookId": str(stray["webhookId"]), "endpoint": "https://stray.example.com/x"}]
+    assert [(h["endpoint"], h["stack"], h["resource"], h["key"]) for h in report["held"]] == [
+        ("https://data.example.com/etl", "other", "fleet", "data/etl")
+    ]
+    assert sorted(report["stacksRead"]) == sorted([STACK, "other"]) and report["unreadableStacks"] == {}
+
+    # Without the stack, only endpoints can match: the moved hook reads as missing, and both
+    # other webhooks as extra (what drift said before --stack).
+    env = project.env | {"WEBHOOKS_API_URL": project.api.url, "WEBHOOKS_API_USERNAME": USER}
+    code, report = drift(env=env | {"WEBHOOKS_API_PASSWORD": PASSWORD})
+    assert code == 2
+    assert [h["key"] for h in report["missing"]] == ["ops/h0"] and report["changed"] == []
+    assert len(report["extra"]) == 3 and report["held"] == [] and report["stacksRead"] is None
 
 
 def test_preview_diff_says_which_hooks_change_and_how_and_secrets_stay_encrypted(project: Project) -> None:
