@@ -18,6 +18,7 @@ from typing import Any
 
 COLUMNS = (
     ("pending at kill", "pending"),
+    ("providers waited for", "providers_waited"),
     ("torn sidecars", "torn"),
     ("taken into state", "imported"),
     ("dropped", "dropped"),

@@ -376,6 +376,7 @@ def kill_trial(
             torn=len(step["sidecarsDeleted"]),
             imported=len(step["imported"]),
             dropped=len(step["dropped"]),
+            providers_waited=step["providersWaitedFor"],
         )
         final = project.up(check=False)
     else:
