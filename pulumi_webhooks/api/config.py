@@ -25,6 +25,48 @@ ConfigGetter = Callable[[str], Any]
 
 
 @dataclass(frozen=True)
+class Known:
+    """A setting the provider reads: its variable's suffix, its type (a schema's), whether it is a
+    secret, and what it means."""
+
+    variable: str
+    kind: str
+    meaning: str
+    secret: bool = False
+
+
+SETTINGS: dict[str, Known] = {
+    "apiUrl": Known("API_URL", "string", "base URL of the API (required)"),
+    "apiToken": Known("API_TOKEN", "string", "a static API bearer token, or apiUserName with apiPassword", True),
+    "apiUserName": Known("API_USERNAME", "string", "user name for `POST /authtoken`"),
+    "apiPassword": Known("API_PASSWORD", "string", "password for `POST /authtoken`", True),
+    "timeoutSeconds": Known("TIMEOUT_SECONDS", "number", "read timeout of each API call (default 30)"),
+    "maxRequestsPerSecond": Known(
+        "MAX_REQUESTS_PER_SECOND", "number", "client-side limit of API calls per second (the API's quota)"
+    ),
+    "maxConcurrentRequests": Known(
+        "MAX_CONCURRENT_REQUESTS", "integer", "how many API calls the provider makes at once, 1 to 256 (default 16)"
+    ),
+    "createLookAlikes": Known(
+        "CREATE_LOOK_ALIKES", "boolean", "create a webhook even when an identical one exists (default false)"
+    ),
+    "listPaging": Known("LIST_PAGING", "string", f"how `GET /webhooks` pages: {', '.join(LIST_STYLES)}"),
+    "listPageSize": Known("LIST_PAGE_SIZE", "integer", "the page size asked for (default 100)"),
+    "listPageParam": Known("LIST_PAGE_PARAM", "string", "the query parameter of the page, cursor or offset"),
+    "listPageSizeParam": Known("LIST_PAGE_SIZE_PARAM", "string", "the query parameter of the page size"),
+    "listMaxPages": Known("LIST_MAX_PAGES", "integer", "a list longer than this many pages is an error (1,000)"),
+    "listSettleSeconds": Known(
+        "LIST_SETTLE_SECONDS", "number", "how long a write may take to show in the list (default 10)"
+    ),
+    "idempotentCreates": Known("IDEMPOTENT_CREATES", "boolean", "the API honours Idempotency-Key (default false)"),
+    "allowManyGone": Known(
+        "ALLOW_MANY_GONE", "boolean", "a refresh may drop more than half of a stack's webhooks (for one run)"
+    ),
+}
+"""Every setting, by its name in stack config (after `webhooks:`) and in a provider's inputs."""
+
+
+@dataclass(frozen=True)
 class Setting:
     """One setting: its stack-config key and its environment variable."""
 
@@ -35,10 +77,12 @@ class Setting:
         return f"{self.key} (or {self.variable})"
 
 
-def setting(name: str, variable_suffix: str, connection: str | None) -> Setting:
+def setting(name: str, connection: str | None) -> Setting:
+    """Where setting `name` (of `SETTINGS`) of `connection` is read."""
+    suffix = SETTINGS[name].variable
     if connection:
-        return Setting(f"{NAMESPACE}:{connection}.{name}", f"WEBHOOKS_{connection.upper()}_{variable_suffix}")
-    return Setting(f"{NAMESPACE}:{name}", f"WEBHOOKS_{variable_suffix}")
+        return Setting(f"{NAMESPACE}:{connection}.{name}", f"WEBHOOKS_{connection.upper()}_{suffix}")
+    return Setting(f"{NAMESPACE}:{name}", f"WEBHOOKS_{suffix}")
 
 
 def check_connection_name(connection: str | None) -> None:
@@ -52,22 +96,22 @@ def check_connection_name(connection: str | None) -> None:
 def client_settings(get: ConfigGetter, environ: Mapping[str, str], connection: str | None = None) -> ClientSettings:
     """The client settings of `connection`, or a `ConfigError` that says what to set."""
     check_connection_name(connection)
-    url_setting = setting("apiUrl", "API_URL", connection)
-    token_setting = setting("apiToken", "API_TOKEN", connection)
-    user_setting = setting("apiUserName", "API_USERNAME", connection)
-    password_setting = setting("apiPassword", "API_PASSWORD", connection)
-    timeout_setting = setting("timeoutSeconds", "TIMEOUT_SECONDS", connection)
-    rate_setting = setting("maxRequestsPerSecond", "MAX_REQUESTS_PER_SECOND", connection)
-    concurrency_setting = setting("maxConcurrentRequests", "MAX_CONCURRENT_REQUESTS", connection)
-    look_alikes_setting = setting("createLookAlikes", "CREATE_LOOK_ALIKES", connection)
-    paging_setting = setting("listPaging", "LIST_PAGING", connection)
-    page_size_setting = setting("listPageSize", "LIST_PAGE_SIZE", connection)
-    page_param_setting = setting("listPageParam", "LIST_PAGE_PARAM", connection)
-    size_param_setting = setting("listPageSizeParam", "LIST_PAGE_SIZE_PARAM", connection)
-    max_pages_setting = setting("listMaxPages", "LIST_MAX_PAGES", connection)
-    settle_setting = setting("listSettleSeconds", "LIST_SETTLE_SECONDS", connection)
-    idempotent_setting = setting("idempotentCreates", "IDEMPOTENT_CREATES", connection)
-    many_gone_setting = setting("allowManyGone", "ALLOW_MANY_GONE", connection)
+    url_setting = setting("apiUrl", connection)
+    token_setting = setting("apiToken", connection)
+    user_setting = setting("apiUserName", connection)
+    password_setting = setting("apiPassword", connection)
+    timeout_setting = setting("timeoutSeconds", connection)
+    rate_setting = setting("maxRequestsPerSecond", connection)
+    concurrency_setting = setting("maxConcurrentRequests", connection)
+    look_alikes_setting = setting("createLookAlikes", connection)
+    paging_setting = setting("listPaging", connection)
+    page_size_setting = setting("listPageSize", connection)
+    page_param_setting = setting("listPageParam", connection)
+    size_param_setting = setting("listPageSizeParam", connection)
+    max_pages_setting = setting("listMaxPages", connection)
+    settle_setting = setting("listSettleSeconds", connection)
+    idempotent_setting = setting("idempotentCreates", connection)
+    many_gone_setting = setting("allowManyGone", connection)
 
     def from_config(s: Setting) -> str | None:
         value = get(s.key)

@@ -184,7 +184,7 @@ class _Doctor:
                 "otherwise check that the URL's host and port are the API's HTTPS ones",
             ) from None
         except requests.RequestException as error:
-            url = setting("apiUrl", "API_URL", self.connection)
+            url = setting("apiUrl", self.connection)
             fix = f"check {url}, and that the API is up"
             raise Failed(f"no HTTP answer from {s.api_url}: {root_cause(error)}", fix) from None
         self.answers.append(answer)
@@ -213,7 +213,7 @@ class _Doctor:
         except errors.ApiError as error:
             if error.status not in (200, 404):  # a usable route that failed: the client's hint says more
                 raise
-            url = setting("apiUrl", "API_URL", self.connection)
+            url = setting("apiUrl", self.connection)
             fix = f"the provider needs GET /webhooks to answer a JSON list, or an object holding one; check {url}"
             raise Failed(_described(error), fix) from None
         pages = self.answers_to("GET", "/webhooks", since=heard)
@@ -273,7 +273,7 @@ class _Doctor:
                 )
             time.sleep(LAG_POLL_SECONDS)
         lag = time.monotonic() - created
-        key = setting("listSettleSeconds", "LIST_SETTLE_SECONDS", self.connection)
+        key = setting("listSettleSeconds", self.connection)
         if lag > settle:
             raise Failed(f"the list showed webhook {self.hook_id} {lag:.1f} s after its create",
                          f"set {key} to at least {math.ceil(2 * lag)} (now {settle:g})")  # fmt: skip
@@ -286,7 +286,7 @@ class _Doctor:
         """Whether the API honours Idempotency-Key: the same create sent twice with one key makes one webhook."""
         key = f"doctor-{secrets.token_hex(8)}"
         body = parse({**self.written, "endpoint": f"{self.ours}/idempotency"})
-        setting_key = setting("idempotentCreates", "IDEMPOTENT_CREATES", self.connection)
+        setting_key = setting("idempotentCreates", self.connection)
         self.strays = True  # until deleted here: cleanup finds what these creates made by their endpoint
         try:
             first, second = self.client.post_create(body, key), self.client.post_create(body, key)
@@ -367,7 +367,7 @@ class _Doctor:
         refused = sum(answer.status_code == 429 for answer in self.answers)
         detail = "; ".join(f"{k}: {v}" for k, v in sorted(seen.items())) or "no rate-limit headers seen"
         if refused:
-            quota = setting("maxRequestsPerSecond", "MAX_REQUESTS_PER_SECOND", self.connection)
+            quota = setting("maxRequestsPerSecond", self.connection)
             detail += f"; {refused} answer(s) 429, retried (set {quota} to the API's quota to spare them)"
         self.report.checks.append(Check("rate limits", "info", None, detail))
 

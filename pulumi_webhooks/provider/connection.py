@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 
-from ..api.config import check_connection_name, client_settings
+from ..api.config import ConfigGetter, check_connection_name, client_settings
 from ..api.settings import ClientSettings
 from ..errors import ConfigError
 from ..sdk_internals import deserialize_provider, widen_provider_server
@@ -51,16 +51,22 @@ class Connection(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         show_expected_errors_plainly()
+        if self.use_settings(req.config.get):
+            widen_provider_server(self._settings.max_concurrent_requests)
+
+    def use_settings(self, get: ConfigGetter) -> bool:
+        """Reads the connection's settings through `get`, then the environment. An error is kept for
+        the first check to raise, so that it names the resource; returns whether they were read."""
         self._config_error: ConfigError | None = None
         try:
-            self._settings: ClientSettings = client_settings(req.config.get, os.environ, self.connection)
+            self._settings: ClientSettings = client_settings(get, os.environ, self.connection)
         except ConfigError as error:
             self._config_error = error
-        else:
-            widen_provider_server(self._settings.max_concurrent_requests)
-            # A killed engine's provider writes nothing more, and ends once its calls are done.
-            bound = self._settings.read_timeout + self._settings.connect_timeout + self._settings.list_settle_seconds
-            engine.watch().exit_when_gone(_any_busy, bound)
+            return False
+        # A killed engine's provider writes nothing more, and ends once its calls are done.
+        bound = self._settings.read_timeout + self._settings.connect_timeout + self._settings.list_settle_seconds
+        engine.watch().exit_when_gone(_any_busy, bound)
+        return True
 
     def raise_config_error(self) -> None:
         """Raises the error `configure` met, if any: a check fails on it before any API call."""

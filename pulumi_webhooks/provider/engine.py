@@ -93,10 +93,12 @@ _watch: EngineWatch | None = None
 _watch_lock = threading.Lock()
 
 
-def watch() -> EngineWatch:
-    """This process's one watch of its engine (none, outside a dynamic-provider process)."""
+def watch(address: str | None = None) -> EngineWatch:
+    """This process's one watch of its engine: at `address` (HOST:PORT, a plugin's first argument),
+    given on the first call, or else the dynamic-provider server's (none in any other process)."""
     global _watch
     with _watch_lock:
         if _watch is None:
-            _watch = EngineWatch(engine_address())
+            host, _, port = (address or "").rpartition(":")
+            _watch = EngineWatch((host, int(port)) if host and port.isdigit() else engine_address())
         return _watch
