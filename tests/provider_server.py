@@ -1,7 +1,8 @@
-"""The dynamic-provider server the engine launches (`python -u -m pulumi.dynamic`), driven from a test.
+"""The provider processes the engine launches, driven from a test: the dynamic-provider server
+(`python -u -m pulumi.dynamic`) and the `webhooks` plugin (`pulumi-resource-webhooks`).
 
-`Engine` plays the engine's side of the provider protocol for one serialized provider: each
-request carries it in `__provider`, as the engine's do.
+`Engine` plays the engine's side of the provider protocol. For the dynamic provider, each request
+carries the serialized provider in `__provider`, as the engine's do; the plugin has none.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -34,8 +36,11 @@ class Engine:
 
     stub: provider_pb2_grpc.ResourceProviderStub
     process: subprocess.Popen[bytes]
-    provider: str
+    provider: str | None
     urn: str
+
+    def _own(self, props: dict[str, Any]) -> dict[str, Any]:
+        return {**props, "__provider": self.provider} if self.provider else props
 
     def configure(self, config: dict[str, str]) -> None:
         self.stub.Configure(provider_pb2.ConfigureRequest(args=struct(config), acceptSecrets=True))
@@ -43,20 +48,20 @@ class Engine:
     def check(self, news: dict[str, Any], olds: dict[str, Any] | None = None) -> provider_pb2.CheckResponse:
         return self.stub.Check(
             provider_pb2.CheckRequest(
-                urn=self.urn, olds=struct(olds or {}), news=struct({**news, "__provider": self.provider})
+                urn=self.urn, olds=struct(olds or {}), news=struct(self._own(news))
             )
         )
 
     def create(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         response = self.stub.Create(
-            provider_pb2.CreateRequest(urn=self.urn, properties=struct({**inputs, "__provider": self.provider}))
+            provider_pb2.CreateRequest(urn=self.urn, properties=struct(self._own(inputs)))
         )
         return response.id, plain(response.properties)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> provider_pb2.DiffResponse:
         return self.stub.Diff(
             provider_pb2.DiffRequest(
-                id=id_, urn=self.urn, olds=struct(olds), news=struct({**news, "__provider": self.provider})
+                id=id_, urn=self.urn, olds=struct(olds), news=struct(self._own(news))
             )
         )
 
@@ -66,7 +71,7 @@ class Engine:
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
         response = self.stub.Update(
             provider_pb2.UpdateRequest(
-                id=id_, urn=self.urn, olds=struct(olds), news=struct({**news, "__provider": self.provider})
+                id=id_, urn=self.urn, olds=struct(olds), news=struct(self._own(news))
             )
         )
         return plain(response.properties)
@@ -75,12 +80,22 @@ class Engine:
         self.stub.Delete(provider_pb2.DeleteRequest(id=id_, urn=self.urn, properties=struct(state)))
 
 
-def start_engine(provider: str, urn: str, env: dict[str, str] | None = None, address: str | None = None) -> Engine:
-    """The provider server, started as the engine starts it: with the engine's `address` as its argument
-    when given (a listening socket of the test's, which plays the engine's)."""
+DYNAMIC = (sys.executable, "-u", "-m", "pulumi.dynamic")
+PLUGIN = (str(Path(sys.executable).with_name("pulumi-resource-webhooks")),)
+
+
+def start_engine(
+    provider: str | None,
+    urn: str,
+    env: dict[str, str] | None = None,
+    address: str | None = None,
+    command: tuple[str, ...] = DYNAMIC,
+) -> Engine:
+    """The provider process (`command`), started as the engine starts it: with the engine's `address` as
+    its argument when given (a listening socket of the test's, which plays the engine's)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOKS_")}
     process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.dynamic", *([address] if address else [])],
+        [*command, *([address] if address else [])],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,

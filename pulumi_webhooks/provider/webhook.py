@@ -37,13 +37,16 @@ class WebhookProvider(Connection):
             replaces it.
     """
 
+    secret_hint: str | None = None
+    """Where a missing secret comes from, in the program's language (`spec.find_problems`); Python's by default."""
+
     # -- lifecycle ------------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         self.raise_config_error()
         props = {k: v for k, v in news.items() if k != PROVIDER_KEY}
         unknown = {k for k, v in props.items() if is_unknown(v)}
-        problems = spec.find_problems(_inputs(props) | _extras(props), unknown)
+        problems = spec.find_problems(_inputs(props) | _extras(props), unknown, self.secret_hint)
         failures = [CheckFailure(p.property, p.reason) for p in problems]
         adopt_id = props.get(ADOPT_KEY)
         if adopt_id is not None and ADOPT_KEY not in unknown and not (isinstance(adopt_id, str) and adopt_id.strip()):
@@ -61,8 +64,7 @@ class WebhookProvider(Connection):
             # Another account: the webhook must be made anew there.
             return DiffResult(changes=True, replaces=[PROVIDER_KEY], delete_before_replace=False)
         gone.check_still_there(olds.get(ACCOUNT), self.client, _id, f"webhook {_id} is")
-        changed = [key for key in (*INPUT_KEYS, VERSION_KEY) if _differs(olds.get(key), news.get(key), key)]
-        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+        return DiffResult(changes=bool(changed_keys(olds, news)), replaces=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         webhook = spec.parse(_inputs(props))
@@ -128,6 +130,11 @@ def _normalized(props: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in props.items() if not (k in CREDENTIAL_KEYS and v == "")}
     out.setdefault(FLAG_KEY, False)
     return out
+
+
+def changed_keys(olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+    """The properties an update would change: state's `olds`, the program's `news`."""
+    return [key for key in (*INPUT_KEYS, VERSION_KEY) if _differs(olds.get(key), news.get(key), key)]
 
 
 def _differs(old: Any, new: Any, key: str) -> bool:

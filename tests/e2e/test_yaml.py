@@ -1,0 +1,209 @@
+"""YAML programs through the `webhooks` provider plugin, under the real CLI and `pulumi-language-yaml`.
+
+The project finds the plugin as a user's would: a `plugins: providers:` entry naming the directory
+where `pip install pulumi-webhooks` put `pulumi-resource-webhooks` (this run's virtualenv).
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import yaml
+
+from harness.api import PASSWORD, USER, Api
+from harness.project import STACK, Project, cli_env
+from tests.leaks import assert_no_leaks
+from tests.support import ApiFactory
+
+PLUGIN_DIR = Path(sys.executable).parent
+TOKEN = "yaml-T0ken-secret-1"
+LEGACY_PASSWORD = "legacy-Passw0rd-yaml"
+LIST_LAG = 2.0
+
+
+def yaml_project(root: Path, api: Api, program: str) -> Project:
+    """A YAML project in `root`/project with stack `e2e`, configured for `api` as alice."""
+    work = root / "project"
+    work.mkdir(parents=True)
+    project = Project(work, api, cli_env(root))
+    write_program(project, program)
+    project.pulumi("stack", "init", STACK)
+    project.config("webhooks:apiUrl", api.url)
+    project.config("webhooks:apiUserName", USER)
+    project.config("webhooks:apiPassword", PASSWORD, secret=True)
+    return project
+
+
+def write_program(project: Project, program: str) -> None:
+    header = {
+        "name": "yaml-e2e",
+        "runtime": "yaml",
+        "plugins": {"providers": [{"name": "webhooks", "path": str(PLUGIN_DIR)}]},
+    }
+    (project.dir / "Pulumi.yaml").write_text(yaml.safe_dump(header, sort_keys=False) + textwrap.dedent(program))
+
+
+def webhook_writes(api: Api) -> dict[str, int]:
+    stats = api.stats()["requests"]
+    return {route: n for route, n in stats.items() if "/webhooks" in route and not route.startswith("GET") and n}
+
+
+ONE_HOOK = """
+config:
+  hookToken:
+    type: string
+    secret: true
+resources:
+  alerts:
+    type: webhooks:index:Webhook
+    properties:
+      endpoint: ENDPOINT
+      authType: bearer
+      token: ${hookToken}
+      isAlertHook: true
+outputs:
+  alertsId: ${alerts.webhookId}
+"""
+WITH_LEGACY = (
+    ONE_HOOK.replace("ENDPOINT", "https://ops.example.com/v2")
+    .replace("config:\n", "config:\n  legacyPassword:\n    type: string\n    secret: true\n")
+    .replace(
+        "outputs:",
+        """  legacy:
+    type: webhooks:index:Webhook
+    properties:
+      endpoint: https://legacy.example.com/x
+      authType: basic
+      userName: ops
+      password: ${legacyPassword}
+outputs:""",
+    )
+)
+"""The program once the imported webhook is copied into it, with its password as a secret."""
+
+
+def test_a_yaml_program_creates_updates_refreshes_imports_and_destroys(tmp_path: Path, api: Api) -> None:
+    project = yaml_project(tmp_path, api, ONE_HOOK.replace("ENDPOINT", "https://ops.example.com/v1"))
+    project.config("hookToken", TOKEN, secret=True)
+    project.up()
+    [live] = api.webhooks()
+    assert (live["endpoint"], live["authType"], live["isAlertHook"], live["token"]) == (
+        "https://ops.example.com/v1",
+        "bearer",
+        True,
+        "********",
+    )
+    assert project.stack_outputs()["alertsId"] == str(live["webhookId"])
+    project.preview("--expect-no-changes")
+
+    write_program(project, ONE_HOOK.replace("ENDPOINT", "https://ops.example.com/v2"))
+    diff = project.preview("--diff").output
+    assert '~ endpoint: "https://ops.example.com/v1" => "https://ops.example.com/v2"' in diff, diff
+    api.post("/_admin/reset-stats")
+    project.up()
+    assert webhook_writes(api) == {"PUT /webhooks/<id>": 1}
+
+    # Out of band, then a refresh sees it (read by id) and `up` puts the program back.
+    api.put(f"/webhooks/{live['webhookId']}", {"endpoint": "https://evil.example.com/x", "authType": "none"})
+    project.refresh("--skip-preview")
+    assert "https://evil.example.com/x" in project.preview("--diff").output
+    project.up()
+    assert [(h["endpoint"], h["token"]) for h in api.webhooks()] == [("https://ops.example.com/v2", "********")]
+
+    # A webhook made outside Pulumi: `pulumi import` reads it by id, and the program takes it over.
+    legacy = api.post(
+        "/webhooks",
+        {"endpoint": "https://legacy.example.com/x", "authType": "basic", "userName": "ops", "password": "old-pw"},
+    ).json()["webhookId"]
+    imported = project.pulumi("import", "webhooks:index:Webhook", "legacy", str(legacy), "--yes", "--protect=false")
+    assert "1 imported" in imported.output and "userName: ops" in imported.output, imported.output
+    assert "password is required when authType is 'basic'" in imported.output, "the API never returns it"
+    project.config("legacyPassword", LEGACY_PASSWORD, secret=True)
+    write_program(project, WITH_LEGACY)
+    api.post("/_admin/reset-stats")
+    project.up()
+    assert webhook_writes(api) == {"PUT /webhooks/<id>": 1}, "the imported webhook gets its password, no copy"
+    project.preview("--expect-no-changes")
+    assert len(api.webhooks()) == 2
+
+    project.destroy()
+    assert api.webhooks() == [] and project.hooks_in_state() == {}
+    assert_no_leaks(project, [TOKEN, LEGACY_PASSWORD, PASSWORD])
+
+
+def test_a_broken_rule_stops_the_preview_with_one_message_per_property(tmp_path: Path, api: Api) -> None:
+    program = """
+    resources:
+      broken:
+        type: webhooks:index:Webhook
+        properties:
+          endpoint: ftp://ops.example.com/hook
+          authType: bearer
+    """
+    project = yaml_project(tmp_path, api, program)
+    shown = project.preview(check=False).output
+    endpoint = "property endpoint value {ftp://ops.example.com/hook} has a problem: endpoint must be an absolute"
+    assert f"webhooks:index:Webhook resource 'broken': {endpoint}" in shown, shown
+    assert "token is required when authType is 'bearer': set it from a secret (in YAML, `fn::secret`" in shown
+    assert "Traceback" not in shown
+
+    # The schema's enum: YAML refuses a near miss itself, pointing at the line, before any provider call.
+    write_program(project, program.replace("authType: bearer", "authType: Bearer"))
+    shown = project.preview(check=False).output
+    assert "on Pulumi.yaml line" in shown and "Cannot assign type 'string' to type 'webhooks:index:AuthType'" in shown
+    assert 'Bearer ("bearer")' in shown, shown
+    assert api.stats()["requests"].get("POST /webhooks", 0) == 0
+
+
+def test_two_explicit_providers_deploy_to_two_accounts_in_one_stack(
+    tmp_path: Path, start_api: ApiFactory, api: Api
+) -> None:
+    other = start_api()
+    program = f"""
+    config:
+      otherPassword:
+        type: string
+        secret: true
+    resources:
+      ours:
+        type: pulumi:providers:webhooks
+        properties:
+          apiUrl: {api.url}
+          apiUserName: {USER}
+          apiPassword: ${{webhooks:apiPassword}}
+      theirs:
+        type: pulumi:providers:webhooks
+        properties:
+          apiUrl: {other.url}
+          apiUserName: {USER}
+          apiPassword: ${{otherPassword}}
+      pager:
+        type: webhooks:index:Webhook
+        properties:
+          endpoint: https://ops.example.com/pager
+          authType: none
+        options:
+          provider: ${{ours}}
+      billing:
+        type: webhooks:index:Webhook
+        properties:
+          endpoint: https://billing.example.com/hook
+          authType: none
+        options:
+          provider: ${{theirs}}
+    """
+    # Two API servers: two accounts, each with its own URL and login.
+    project = yaml_project(tmp_path, api, program)
+    project.config("otherPassword", PASSWORD, secret=True)
+    project.up()
+    assert [h["endpoint"] for h in api.webhooks()] == ["https://ops.example.com/pager"]
+    assert [h["endpoint"] for h in other.webhooks()] == ["https://billing.example.com/hook"]
+    time.sleep(LIST_LAG)  # a refresh reads by id; the lists may lag
+    project.refresh("--skip-preview")
+    project.preview("--expect-no-changes")
+    project.destroy()
+    assert api.webhooks() == [] and other.webhooks() == []
+    assert_no_leaks(project, [PASSWORD])
