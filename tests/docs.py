@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PAGES = ("resource", "configuration", "fleets", "pipelines", "commands", "limits")
+PAGES = ("resource", "configuration", "fleets", "pipelines", "commands", "limits", "languages")
 GUIDE = (REPO / "README.md", *(REPO / "docs" / f"{page}.md" for page in PAGES))
 RUN_BY = re.compile(r"<!-- run by (tests/[\w/]+\.py)::(\w+) -->")
 RUN_BY_CI = "<!-- run by .ci/run -->"

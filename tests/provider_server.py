@@ -47,22 +47,16 @@ class Engine:
 
     def check(self, news: dict[str, Any], olds: dict[str, Any] | None = None) -> provider_pb2.CheckResponse:
         return self.stub.Check(
-            provider_pb2.CheckRequest(
-                urn=self.urn, olds=struct(olds or {}), news=struct(self._own(news))
-            )
+            provider_pb2.CheckRequest(urn=self.urn, olds=struct(olds or {}), news=struct(self._own(news)))
         )
 
     def create(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        response = self.stub.Create(
-            provider_pb2.CreateRequest(urn=self.urn, properties=struct(self._own(inputs)))
-        )
+        response = self.stub.Create(provider_pb2.CreateRequest(urn=self.urn, properties=struct(self._own(inputs))))
         return response.id, plain(response.properties)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> provider_pb2.DiffResponse:
         return self.stub.Diff(
-            provider_pb2.DiffRequest(
-                id=id_, urn=self.urn, olds=struct(olds), news=struct(self._own(news))
-            )
+            provider_pb2.DiffRequest(id=id_, urn=self.urn, olds=struct(olds), news=struct(self._own(news)))
         )
 
     def read(self, id_: str, state: dict[str, Any]) -> provider_pb2.ReadResponse:
@@ -70,9 +64,7 @@ class Engine:
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
         response = self.stub.Update(
-            provider_pb2.UpdateRequest(
-                id=id_, urn=self.urn, olds=struct(olds), news=struct(self._own(news))
-            )
+            provider_pb2.UpdateRequest(id=id_, urn=self.urn, olds=struct(olds), news=struct(self._own(news)))
         )
         return plain(response.properties)
 

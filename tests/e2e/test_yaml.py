@@ -11,10 +11,12 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
-from harness.api import PASSWORD, USER, Api
-from harness.project import STACK, Project, cli_env
+from harness.api import PASSWORD, STATIC_TOKEN, USER, Api
+from harness.project import STACK, Project, cli_env, run
+from tests import docs
 from tests.leaks import assert_no_leaks
 from tests.support import ApiFactory
 
@@ -161,49 +163,52 @@ def test_a_broken_rule_stops_the_preview_with_one_message_per_property(tmp_path:
 def test_two_explicit_providers_deploy_to_two_accounts_in_one_stack(
     tmp_path: Path, start_api: ApiFactory, api: Api
 ) -> None:
-    other = start_api()
-    program = f"""
-    config:
-      otherPassword:
-        type: string
-        secret: true
-    resources:
-      ours:
-        type: pulumi:providers:webhooks
-        properties:
-          apiUrl: {api.url}
-          apiUserName: {USER}
-          apiPassword: ${{webhooks:apiPassword}}
-      theirs:
-        type: pulumi:providers:webhooks
-        properties:
-          apiUrl: {other.url}
-          apiUserName: {USER}
-          apiPassword: ${{otherPassword}}
-      pager:
-        type: webhooks:index:Webhook
-        properties:
-          endpoint: https://ops.example.com/pager
-          authType: none
-        options:
-          provider: ${{ours}}
-      billing:
-        type: webhooks:index:Webhook
-        properties:
-          endpoint: https://billing.example.com/hook
-          authType: none
-        options:
-          provider: ${{theirs}}
-    """
-    # Two API servers: two accounts, each with its own URL and login.
+    """docs/languages.md's two accounts, each an API server of its own (alice on both)."""
+    [block] = docs.run_by("test_two_explicit_providers_deploy_to_two_accounts_in_one_stack")
+    billing = start_api()
+    program = (
+        block.text.replace("https://ops-api.example.com", api.url)
+        .replace("https://billing-api.example.com", billing.url)
+        .replace("ops-bot", USER)
+        .replace("billing-bot", USER)
+    )
     project = yaml_project(tmp_path, api, program)
-    project.config("otherPassword", PASSWORD, secret=True)
+    project.config("opsApiPassword", PASSWORD, secret=True)
+    project.config("billingApiPassword", PASSWORD, secret=True)
     project.up()
     assert [h["endpoint"] for h in api.webhooks()] == ["https://ops.example.com/pager"]
-    assert [h["endpoint"] for h in other.webhooks()] == ["https://billing.example.com/hook"]
-    time.sleep(LIST_LAG)  # a refresh reads by id; the lists may lag
+    assert [h["endpoint"] for h in billing.webhooks()] == ["https://billing.example.com/invoices"]
+    time.sleep(LIST_LAG)
     project.refresh("--skip-preview")
     project.preview("--expect-no-changes")
     project.destroy()
-    assert api.webhooks() == [] and other.webhooks() == []
+    assert api.webhooks() == [] and billing.webhooks() == []
     assert_no_leaks(project, [PASSWORD])
+
+
+@pytest.mark.timeout(900)
+def test_the_yaml_recipe_runs_as_written(tmp_path: Path, dist_dir: Path, api: Api) -> None:
+    """docs/languages.md's recipe, run by bash in a shell with nothing of Pulumi's or pip's set (a
+    reader's HOME of its own, the CLI on PATH), its placeholders filled in."""
+    [block] = docs.run_by("test_the_yaml_recipe_runs_as_written")
+    script = (
+        block.text.replace("https://api.example.com", api.url)
+        .replace("webhooks:apiToken ...", f"webhooks:apiToken {STATIC_TOKEN}")
+        .replace("hookToken ...", f"hookToken {TOKEN}")
+        .replace("PULUMI_CONFIG_PASSPHRASE=...", "PULUMI_CONFIG_PASSPHRASE=docs-passphrase")
+        .replace("PIP_FIND_LINKS=~/wheels", f"PIP_FIND_LINKS={dist_dir}")
+    )
+    assert "..." not in script.split("#")[0], "every placeholder is filled in"
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "PULUMI_HOME": str(home / ".pulumi"), "PATH": cli_env(tmp_path)["PATH"]}
+    ran = run("bash", "-euo", "pipefail", "-c", script, cwd=tmp_path, env=env)
+    [hook] = api.webhooks()
+    assert (hook["endpoint"], hook["authType"], hook["isAlertHook"], hook["token"]) == (
+        "https://ops.example.com/hook",
+        "bearer",
+        True,
+        "********",
+    )
+    assert (tmp_path / "hooks-yaml" / ".venv" / "bin" / "pulumi-resource-webhooks").exists()
+    assert TOKEN not in ran.output and STATIC_TOKEN not in ran.output
