@@ -145,9 +145,9 @@ class Project:
         held = {}
         for resource in self.export()["deployment"].get("resources", []):
             name = resource["urn"].split("::")[-1]
-            if resource["type"].endswith("webhooks:Webhook") and resource.get("id"):
+            if resource["type"].endswith(("webhooks:Webhook", "webhooks:index:Webhook")) and resource.get("id"):
                 held[name] = str(resource["id"])
-            elif resource["type"].endswith("webhooks:WebhookFleet"):
+            elif resource["type"].endswith(("webhooks:WebhookFleet", "webhooks:index:WebhookFleet")):
                 ids = (resource.get("outputs") or {}).get("webhookIds") or {}
                 held |= {f"{name}[{key}]": str(webhook_id) for key, webhook_id in ids.items()}
         return held

@@ -23,6 +23,7 @@ from pulumi_webhooks.api.config import SETTINGS
 from pulumi_webhooks.model import spec
 from pulumi_webhooks.plugin import schema
 from pulumi_webhooks.plugin.servicer import SECRET_HINT
+from pulumi_webhooks.provider import FleetProvider
 from tests.provider_server import PLUGIN, Engine, plain, start_engine, struct
 
 SIG = "4dabf18193072939515e22adb298388d"
@@ -166,3 +167,31 @@ def test_an_error_is_its_message_alone(api: Api) -> None:
     finally:
         plugin.process.kill()
         plugin.process.wait(timeout=10)
+
+
+def test_a_fleet_checks_the_same_through_either(api: Api) -> None:
+    fleet_urn = f"urn:pulumi:dev::p::{schema.FLEET}::fleet"
+    dynamic = start_engine(serialize_provider(FleetProvider()), "urn:pulumi:dev::p::pulumi-python:dynamic::fleet")
+    plugin = start_engine(None, fleet_urn, command=PLUGIN)
+    try:
+        dynamic.configure({"webhooks:apiUrl": api.url, "webhooks:apiUserName": USER, "webhooks:apiPassword": PASSWORD})
+        plugin.stub.Configure(
+            provider_pb2.ConfigureRequest(args=struct({"apiUrl": api.url, "apiToken": secret("t")}), acceptSecrets=True)
+        )
+        news = {
+            "hooks": {
+                "ops/a": {"endpoint": "https://ops.example.com/a", "authType": "bearer"},
+                "ops/b": {"endpoint": "ftp://ops.example.com/b", "authType": "basic", "userName": "ops"},
+                "ops/c": {"endpoint": "https://ops.example.com/c", "authType": "none", "secretsVersion": [1]},
+            },
+            "secrets": secret({"ops/b": {"password": "pw-b"}}),
+        }
+        expected, got = dynamic.check(revealed(news)), plugin.check(news)
+        assert [(f.property, f.reason.replace(PYTHON_HINT, SECRET_HINT)) for f in expected.failures] == [
+            (f.property, f.reason) for f in got.failures
+        ]
+        assert len(got.failures) == 3, got.failures
+    finally:
+        for engine in (dynamic, plugin):
+            engine.process.kill()
+            engine.process.wait(timeout=10)

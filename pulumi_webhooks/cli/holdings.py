@@ -20,8 +20,9 @@ from ..model.fleet import HOOKS
 from ..model.live import ID
 from .stack import Stack
 
-WEBHOOK_TYPE_SUFFIX = "webhooks:Webhook"
-FLEET_TYPE_SUFFIX = "webhooks:WebhookFleet"
+WEBHOOK_TYPES = ("webhooks:Webhook", "webhooks:index:Webhook")
+"""The ends of a `Webhook`'s type: the dynamic provider's (`pulumi-python:dynamic/webhooks:Webhook`), the plugin's."""
+FLEET_TYPES = ("webhooks:WebhookFleet", "webhooks:index:WebhookFleet")
 EXPORTS_AT_ONCE = 4
 """Other stacks' exports run this many at a time: each is a `pulumi` process of its own."""
 
@@ -115,8 +116,8 @@ def ids_of(resource: Mapping[str, Any]) -> set[str]:
 
 
 def is_webhook(resource: Mapping[str, Any]) -> bool:
-    return str(resource.get("type", "")).endswith(WEBHOOK_TYPE_SUFFIX)
+    return str(resource.get("type", "")).endswith(WEBHOOK_TYPES)
 
 
 def is_fleet(resource: Mapping[str, Any]) -> bool:
-    return str(resource.get("type", "")).endswith(FLEET_TYPE_SUFFIX)
+    return str(resource.get("type", "")).endswith(FLEET_TYPES)

@@ -96,7 +96,9 @@ def repair(
     resources = deployment.setdefault("resources", [])
 
     def ours(resource: dict[str, Any]) -> bool:
-        return (is_webhook(resource) or is_fleet(resource)) and resource_connection(resource) == connection
+        # The dynamic provider's only: a plugin's resources name their account by a provider resource.
+        dynamic = PROVIDER_KEY in (resource.get("inputs") or {})
+        return dynamic and (is_webhook(resource) or is_fleet(resource)) and resource_connection(resource) == connection
 
     by_urn = {r.get("urn"): r for r in resources}
     owned = {webhook_id for r in resources if ours(r) for webhook_id in ids_of(r)}

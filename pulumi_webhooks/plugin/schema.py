@@ -13,11 +13,15 @@ from .. import __version__
 from ..api.config import SETTINGS
 from ..api.settings import ACCOUNT
 from ..model import spec
+from ..model.fleet import HOOKS, SECRET_MAP, WEBHOOK_IDS
 from ..model.live import ID
 
 PACKAGE = "webhooks"
 WEBHOOK = f"{PACKAGE}:index:Webhook"
+FLEET = f"{PACKAGE}:index:WebhookFleet"
 AUTH_TYPE = f"{PACKAGE}:index:AuthType"
+FLEET_HOOK = f"{PACKAGE}:index:FleetHook"
+FLEET_SECRETS = f"{PACKAGE}:index:FleetHookSecrets"
 ANY = {"$ref": "pulumi.json#/Any"}
 
 FIELDS: dict[str, dict[str, Any]] = {
@@ -54,8 +58,62 @@ def _settings() -> dict[str, dict[str, Any]]:
     }
 
 
+def _plain(prop: dict[str, Any]) -> dict[str, Any]:
+    """A property without its secret mark: inside a map that is a secret as a whole."""
+    return {key: value for key, value in prop.items() if key != "secret"}
+
+
+def _map_of(ref: str, description: str) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": {"$ref": f"#/types/{ref}"}, "description": description}
+
+
+def _fleet() -> dict[str, Any]:
+    visible = {name: prop for name, prop in FIELDS.items() if name not in spec.SECRET_FIELDS}
+    secrets = {name: prop for name, prop in FIELDS.items() if name in spec.SECRET_FIELDS}
+    hooks = _map_of(FLEET_HOOK, "Each hook's fields, by its key (`team/name` in a catalog; any stable name).")
+    hook_secrets = {
+        **_map_of(FLEET_SECRETS, "Each hook's password or token, by its key: the whole map is a secret."),
+        "secret": True,
+    }
+    return {
+        "types": {
+            FLEET_HOOK: {
+                "type": "object",
+                "description": "A hook of a fleet: its fields but the secrets; in outputs, with its webhookId.",
+                "properties": _api(visible) | _api(OWN) | {ID: {"type": "string", "description": "The id (outputs)."}},
+                "required": [spec.API_NAMES[name] for name in spec.REQUIRED_FIELDS],
+            },
+            FLEET_SECRETS: {
+                "type": "object",
+                "description": "A hook's secrets.",
+                "properties": {
+                    key: {k: v for k, v in prop.items() if k != "secret"} for key, prop in _api(secrets).items()
+                },
+            },
+        },
+        "resource": {
+            "description": "Many webhooks as one resource: one engine step for all of them, the API calls made many "
+            "at a time (maxConcurrentRequests), a hook that fails named while the others are kept.",
+            "inputProperties": {HOOKS: hooks, SECRET_MAP: hook_secrets},
+            "requiredInputs": [HOOKS],
+            "properties": {
+                HOOKS: hooks,
+                SECRET_MAP: hook_secrets,
+                WEBHOOK_IDS: {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "Each hook's webhook id, by its key.",
+                },
+                ACCOUNT: {**ANY, "description": "The account the hooks live in: the API's URL and who signs in."},
+            },
+            "required": [HOOKS, WEBHOOK_IDS],
+        },
+    }
+
+
 def schema() -> dict[str, Any]:
     inputs = _api(FIELDS) | _api(OWN)
+    fleet = _fleet()
     outputs = {
         spec.API_NAMES["webhook_id"]: {"type": "string", "description": "The webhook's id in the API."},
         **_api(FIELDS),
@@ -79,7 +137,8 @@ def schema() -> dict[str, Any]:
                 "type": "string",
                 "description": "How a webhook authenticates to its endpoint.",
                 "enum": [{"value": t.value, "name": t.name.title()} for t in spec.AuthType],
-            }
+            },
+            **fleet["types"],
         },
         "resources": {
             WEBHOOK: {
@@ -88,7 +147,8 @@ def schema() -> dict[str, Any]:
                 "requiredInputs": [spec.API_NAMES[name] for name in spec.REQUIRED_FIELDS],
                 "properties": outputs,
                 "required": [ID, *(spec.API_NAMES[name] for name in (*spec.REQUIRED_FIELDS, "is_alert_hook"))],
-            }
+            },
+            FLEET: fleet["resource"],
         },
         "language": {
             "nodejs": {"packageName": "@pulumi-webhooks/webhooks", "dependencies": {"@pulumi/pulumi": "^3.0.0"}},

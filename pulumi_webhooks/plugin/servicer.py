@@ -1,10 +1,12 @@
 """The `webhooks` provider plugin's gRPC service: the engine's calls, answered by the same provider
 code as the dynamic provider's.
 
-Each call's properties arrive as a protobuf Struct whose secrets are wrapped; they are unwrapped
-for the provider, and every password or token (and whatever came in as a secret) goes back out
-wrapped, so that state holds it encrypted. A `WebhooksError` reaches the user as its message
-alone; anything else keeps its traceback, since it is a bug to report.
+Each resource type has the dynamic provider's class behind it (`WebhookProvider`,
+`FleetProvider`), configured from the provider resource's settings; this module only moves
+properties on and off the wire (wire.py) and turns results and failures into the protocol's
+answers. A `WebhooksError` reaches the user as its message alone, and one that says part of the
+work was done (a fleet's) tells the engine what was, so that it records it. Anything else keeps
+its traceback: it is a bug to report.
 """
 
 from __future__ import annotations
@@ -12,18 +14,22 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import grpc
-from google.protobuf import empty_pb2, struct_pb2
-from pulumi.runtime import proto, rpc
+from google.protobuf import any_pb2, empty_pb2
+from google.rpc import status_pb2
+from pulumi.runtime import proto
 
 from .. import __version__
-from ..errors import WebhooksError
-from ..provider.webhook import SECRET_KEYS, WebhookProvider, changed_keys
-from ..sdk_internals import is_unknown
+from ..errors import PartlyDone, WebhooksError
+from ..model.fleet import Plan
+from ..provider.connection import Connection
+from ..provider.fleet import FleetProvider
+from ..provider.webhook import WebhookProvider, changed_keys
 from . import schema
+from .wire import unwrapped, wrapped
 
 log = logging.getLogger("pulumi_webhooks.plugin")
 Answer = TypeVar("Answer")
@@ -32,6 +38,7 @@ CONCURRENCY = 16
 """Calls served at once until the settings say (`maxConcurrentRequests`); the engine's --parallel bounds them too."""
 SECRET_HINT = "from a secret (in YAML, `fn::secret`, or a config value set with `pulumi config set --secret`)"
 CONFIG_PREFIX = f"{schema.PACKAGE}:config:"
+KINDS = {"add": proto.PropertyDiff.ADD, "delete": proto.PropertyDiff.DELETE, "update": proto.PropertyDiff.UPDATE}
 
 
 class PluginWebhook(WebhookProvider):
@@ -40,11 +47,17 @@ class PluginWebhook(WebhookProvider):
     secret_hint = SECRET_HINT
 
 
+class PluginFleet(FleetProvider):
+    """The dynamic provider's `WebhookFleet` lifecycle, with messages for any language."""
+
+    secret_hint = SECRET_HINT
+
+
 class WebhooksPlugin(proto.ResourceProviderServicer):  # type: ignore[misc]
     """One provider resource of the `webhooks` package: the engine starts a process per provider."""
 
     def __init__(self) -> None:
-        self.webhooks = PluginWebhook()
+        self.providers: dict[str, Connection] = {schema.WEBHOOK: PluginWebhook(), schema.FLEET: PluginFleet()}
         self.calls = threading.BoundedSemaphore(CONCURRENCY)
 
     # -- the plugin -----------------------------------------------------------
@@ -81,17 +94,20 @@ class WebhooksPlugin(proto.ResourceProviderServicer):  # type: ignore[misc]
             name = key.split(":", 1)[-1]
             return _as_config(args[name]) if name in args else variables.get(name)
 
-        if self.webhooks.use_settings(get):
-            self.calls = threading.BoundedSemaphore(self.webhooks.client.settings.max_concurrent_requests)
+        read = [provider.use_settings(get) for provider in self.providers.values()]
+        if all(read):
+            self.calls = threading.BoundedSemaphore(
+                self.providers[schema.WEBHOOK].client.settings.max_concurrent_requests
+            )
         return proto.ConfigureResponse(acceptSecrets=True, supportsPreview=False, acceptResources=False)
 
-    # -- webhooks:index:Webhook -----------------------------------------------
+    # -- the resources ----------------------------------------------------------
 
     def Check(self, request: Any, context: grpc.ServicerContext) -> Any:
         def check() -> Any:
             olds, _ = unwrapped(request.olds)
             news, secret = unwrapped(request.news)
-            result = self.webhooks.check(olds, news)
+            result = self._provider(request.urn).check(olds, news)
             failures = [proto.CheckFailure(property=f.property, reason=f.reason) for f in result.failures or []]
             return proto.CheckResponse(inputs=wrapped(result.inputs or {}, secret), failures=failures)
 
@@ -101,14 +117,15 @@ class WebhooksPlugin(proto.ResourceProviderServicer):  # type: ignore[misc]
         def diff() -> Any:
             olds, _ = unwrapped(request.olds)
             news, _ = unwrapped(request.news)
-            result = self.webhooks.diff(request.id, olds, news)
-            keys = changed_keys(olds, news) if result.changes else []
-            kinds = {key: _kind(olds.get(key), news.get(key)) for key in keys}
+            result = self._provider(request.urn).diff(request.id, olds, news)
+            paths = _detailed_diff(_type(request.urn), olds, news) if result.changes else {}
             return proto.DiffResponse(
                 changes=proto.DiffResponse.DIFF_SOME if result.changes else proto.DiffResponse.DIFF_NONE,
                 replaces=list(result.replaces or []),
-                diffs=keys,
-                detailedDiff={key: proto.PropertyDiff(kind=kind, inputDiff=True) for key, kind in kinds.items()},
+                diffs=sorted({path.split(".")[0].split("[")[0] for path in paths}),
+                detailedDiff={
+                    path: proto.PropertyDiff(kind=KINDS[kind], inputDiff=True) for path, kind in paths.items()
+                },
                 hasDetailedDiff=True,
                 deleteBeforeReplace=bool(result.delete_before_replace),
             )
@@ -118,7 +135,7 @@ class WebhooksPlugin(proto.ResourceProviderServicer):  # type: ignore[misc]
     def Create(self, request: Any, context: grpc.ServicerContext) -> Any:
         def create() -> Any:
             props, secret = unwrapped(request.properties)
-            result = self.webhooks.create(props)
+            result = self._provider(request.urn).create(props)
             return proto.CreateResponse(id=result.id, properties=wrapped(result.outs or {}, secret))
 
         return self._answer(context, create)
@@ -126,7 +143,7 @@ class WebhooksPlugin(proto.ResourceProviderServicer):  # type: ignore[misc]
     def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
         def read() -> Any:
             props, secret = unwrapped(request.properties)
-            result = self.webhooks.read(request.id, props)
+            result = self._provider(request.urn).read(request.id, props)
             if not result.id:
                 return proto.ReadResponse(id="")  # gone: the engine drops it from state
             return proto.ReadResponse(
@@ -141,7 +158,7 @@ class WebhooksPlugin(proto.ResourceProviderServicer):  # type: ignore[misc]
         def update() -> Any:
             olds, _ = unwrapped(request.olds)
             news, secret = unwrapped(request.news)
-            result = self.webhooks.update(request.id, olds, news)
+            result = self._provider(request.urn).update(request.id, olds, news)
             return proto.UpdateResponse(properties=wrapped(result.outs or {}, secret))
 
         return self._answer(context, update)
@@ -149,16 +166,29 @@ class WebhooksPlugin(proto.ResourceProviderServicer):  # type: ignore[misc]
     def Delete(self, request: Any, context: grpc.ServicerContext) -> Any:
         def delete() -> Any:
             props, _ = unwrapped(request.properties)
-            self.webhooks.delete(request.id, props)
+            self._provider(request.urn).delete(request.id, props)
             return empty_pb2.Empty()
 
         return self._answer(context, delete)
 
+    def _provider(self, urn: str) -> Any:
+        kind = _type(urn)
+        if kind not in self.providers:
+            raise WebhooksError(
+                f"the webhooks provider has no resource type {kind!r}: it has {', '.join(self.providers)}"
+            )
+        return self.providers[kind]
+
     def _answer(self, context: grpc.ServicerContext, call: Callable[[], Answer]) -> Answer:
-        """`call()`'s answer; its failure as the engine shows it: our errors as their message alone."""
+        """`call()`'s answer; its failure as the engine shows it: ours as their message alone, with what
+        was done when it was partly done."""
         with self.calls:
             try:
                 return call()
+            except PartlyDone as error:
+                if error.done is not None:
+                    _record_partial_state(context, error)
+                context.abort(grpc.StatusCode.UNKNOWN, str(error))
             except WebhooksError as error:
                 context.abort(grpc.StatusCode.UNKNOWN, str(error))
             except Exception:
@@ -167,23 +197,35 @@ class WebhooksPlugin(proto.ResourceProviderServicer):  # type: ignore[misc]
         raise AssertionError("context.abort raises")  # pragma: no cover
 
 
-def unwrapped(struct: struct_pb2.Struct) -> tuple[dict[str, Any], set[str]]:
-    """A Struct's properties with secrets unwrapped (unknowns kept as the SDK's marker), and the
-    names of those that were secrets."""
-    props = rpc.deserialize_properties(struct, keep_unknowns=True) or {}
-    secret = {k for k, v in props.items() if rpc.is_rpc_secret(v)}
-    return {k: rpc.unwrap_rpc_secret(v) for k, v in props.items()}, secret
+def _type(urn: str) -> str:
+    """A URN's resource type, without its parent's: `webhooks:index:Webhook`."""
+    return urn.split("::")[-2].split("$")[-1] if urn.count("::") >= 3 else ""
 
 
-def wrapped(props: Mapping[str, Any], secret: set[str]) -> struct_pb2.Struct:
-    """`props` as a Struct, each password, token and member of `secret` wrapped as a secret."""
-    struct = struct_pb2.Struct()
-    for key, value in props.items():
-        if value is None:
-            continue
-        value = rpc.UNKNOWN if is_unknown(value) else value  # a preview's, as the engine writes it
-        struct[key] = rpc.wrap_rpc_secret(value) if key in SECRET_KEYS or key in secret else value
-    return struct
+def _detailed_diff(kind: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, str]:
+    """Each changed property path and its kind of change ("add", "delete", "update")."""
+    if kind == schema.FLEET:
+        return Plan(olds, news).detailed_diff()
+    return {key: _change(olds.get(key), news.get(key)) for key in changed_keys(olds, news)}
+
+
+def _change(old: Any, new: Any) -> str:
+    if old in (None, "") and new not in (None, ""):
+        return "add"
+    if new in (None, "") and old not in (None, ""):
+        return "delete"
+    return "update"
+
+
+def _record_partial_state(context: grpc.ServicerContext, error: PartlyDone) -> None:
+    """Makes the failure carry what was done: the engine records it, and the next `up` does the rest."""
+    failed = proto.ErrorResourceInitFailed(
+        id=error.resource_id, properties=wrapped(error.done or {}), reasons=error.reasons
+    )
+    details = any_pb2.Any()
+    details.Pack(failed)
+    status = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=str(error), details=[details])
+    context.set_trailing_metadata((("grpc-status-details-bin", status.SerializeToString()),))
 
 
 def _as_config(value: Any) -> Any:
@@ -193,11 +235,3 @@ def _as_config(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return value
-
-
-def _kind(old: Any, new: Any) -> Any:
-    if old in (None, "") and new not in (None, ""):
-        return proto.PropertyDiff.ADD
-    if new in (None, "") and old not in (None, ""):
-        return proto.PropertyDiff.DELETE
-    return proto.PropertyDiff.UPDATE

@@ -36,6 +36,8 @@ class Connection(ResourceProvider):
     # The pickle holds only the connection name (tests prove it holds no secret),
     # so it need not be encrypted in state: smaller state, no decryption per hook.
     serialize_as_secret_always = False
+    secret_hint: str | None = None
+    """Where a missing secret comes from, in the program's language (`spec.find_problems`); Python's by default."""
 
     def __init__(self, connection: str | None = None) -> None:
         super().__init__()

@@ -56,7 +56,7 @@ class FleetProvider(Connection):
                 unknown = {k for k, v in checked.items() if is_unknown(v)}
                 failures += [
                     CheckFailure(HOOKS, f"{key}: {p.property}: {p.reason}")
-                    for p in spec.find_problems(checked, unknown)
+                    for p in spec.find_problems(checked, unknown, self.secret_hint)
                 ]
                 if problem := spec.secrets_version_problem(fields.get(VERSION_KEY)):
                     failures.append(CheckFailure(HOOKS, f"{key}: {VERSION_KEY}: {problem}"))

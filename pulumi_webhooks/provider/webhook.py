@@ -37,9 +37,6 @@ class WebhookProvider(Connection):
             replaces it.
     """
 
-    secret_hint: str | None = None
-    """Where a missing secret comes from, in the program's language (`spec.find_problems`); Python's by default."""
-
     # -- lifecycle ------------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:

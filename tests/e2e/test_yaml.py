@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -212,3 +213,70 @@ def test_the_yaml_recipe_runs_as_written(tmp_path: Path, dist_dir: Path, api: Ap
     )
     assert (tmp_path / "hooks-yaml" / ".venv" / "bin" / "pulumi-resource-webhooks").exists()
     assert TOKEN not in ran.output and STATIC_TOKEN not in ran.output
+
+
+def fleet_program(hooks: dict[str, dict[str, Any]]) -> str:
+    """A YAML program of one fleet: each hook bearer with the token of config key fleetToken."""
+    fleet = {
+        "type": "webhooks:index:WebhookFleet",
+        "properties": {
+            "hooks": {key: {"authType": "bearer", **fields} for key, fields in hooks.items()},
+            "secrets": {key: {"token": "${fleetToken}"} for key in hooks},
+        },
+    }
+    program = {
+        "config": {"fleetToken": {"type": "string", "secret": True}},
+        "resources": {"fleet": fleet},
+        "outputs": {"ids": "${fleet.webhookIds}"},
+    }
+    return yaml.safe_dump(program, sort_keys=False)
+
+
+def test_a_yaml_fleet_keeps_the_hooks_made_when_one_fails_and_diffs_each_hook(tmp_path: Path, api: Api) -> None:
+    hooks: dict[str, dict[str, Any]] = {f"ops/h{i}": {"endpoint": f"https://ops.example.com/{i}"} for i in range(4)}
+    hooks["ops/h2"]["adoptId"] = "999"  # no such webhook: this hook fails, the others are made
+    project = yaml_project(tmp_path, api, fleet_program(hooks))
+    project.config("fleetToken", TOKEN, secret=True)
+    failed = project.up(check=False)
+    assert not failed.ok
+    assert "* ops/h2: GET /webhooks/999 failed (HTTP 404): there is no webhook 999 to adopt" in failed.output
+    assert "Traceback" not in failed.output
+    assert sorted(project.hooks_in_state()) == ["fleet[ops/h0]", "fleet[ops/h1]", "fleet[ops/h3]"]
+
+    del hooks["ops/h2"]["adoptId"]
+    write_program(project, fleet_program(hooks))
+    api.post("/_admin/reset-stats")
+    project.up()
+    assert webhook_writes(api) == {"POST /webhooks": 1}, "the next up makes only the one that failed"
+    assert sorted(project.stack_outputs()["ids"]) == [f"ops/h{i}" for i in range(4)]
+    project.preview("--expect-no-changes")
+
+    hooks["ops/h1"]["endpoint"] = "https://ops.example.com/moved"
+    write_program(project, fleet_program(hooks))
+    diff = project.preview("--diff").output
+    assert 'endpoint: "https://ops.example.com/1" => "https://ops.example.com/moved"' in diff, diff
+    assert "ops/h0" not in diff, "an unchanged hook is not shown"
+    api.post("/_admin/reset-stats")
+    project.up()
+    assert webhook_writes(api) == {"PUT /webhooks/<id>": 1}
+    assert {h["token"] for h in api.webhooks()} == {"********"} and len(api.webhooks()) == 4
+
+    project.destroy()
+    assert api.webhooks() == []
+    assert_no_leaks(project, [TOKEN, PASSWORD])
+
+
+def test_the_guides_yaml_fleet_deploys_as_written(tmp_path: Path, api: Api) -> None:
+    [block] = docs.run_by("test_the_guides_yaml_fleet_deploys_as_written")
+    project = yaml_project(tmp_path, api, block.text)
+    project.config("opsToken", TOKEN, secret=True)
+    project.up()
+    shown = {h["endpoint"]: (h["authType"], h["token"]) for h in api.webhooks()}
+    assert shown == {
+        "https://ops.example.com/pager": ("bearer", "********"),
+        "https://chat.example.com/hooks/ops": ("none", None),
+    }
+    assert sorted(project.stack_outputs()["opsIds"]) == ["ops/chat", "ops/pager"]
+    project.preview("--expect-no-changes")
+    project.destroy()
+    assert api.webhooks() == []
