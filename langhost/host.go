@@ -227,6 +227,62 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	}
 }
 
+// RunPlugin runs a plugin written in Python, as the engine asks when a plugin's directory holds a
+// PulumiPlugin.yaml with runtime python and no executable: `python DIR ARGS...` (DIR's
+// __main__.py) in the plugin's own virtualenv, its output streamed back for the engine to read the
+// port from.
+func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer) error {
+	if req.GetAttachDebugger() {
+		return status.Error(codes.Unimplemented, "attaching a debugger is not supported by this language host")
+	}
+	ctx := server.Context()
+	tc, _, err := resolveToolchain(req.GetInfo(), true)
+	if err != nil {
+		return err
+	}
+	if err := tc.ValidateVenv(ctx); err != nil {
+		return err
+	}
+	program := req.GetInfo().GetProgramDirectory()
+	if entry := req.GetInfo().GetEntryPoint(); entry != "" && entry != "." {
+		program = filepath.Join(program, entry)
+	}
+	cmd, err := tc.Command(ctx, append([]string{program}, req.GetArgs()...)...)
+	if err != nil {
+		return err
+	}
+	cmd.Dir = req.GetPwd()
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, req.GetEnv()...)
+	send := func(wrap func([]byte) *pulumirpc.RunPluginResponse) io.Writer {
+		return writerFunc(func(p []byte) (int, error) {
+			if err := server.Send(wrap(bytes.Clone(p))); err != nil {
+				return 0, err
+			}
+			return len(p), nil
+		})
+	}
+	cmd.Stdout = send(func(p []byte) *pulumirpc.RunPluginResponse {
+		return &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: p}}
+	})
+	cmd.Stderr = send(func(p []byte) *pulumirpc.RunPluginResponse {
+		return &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: p}}
+	})
+	err = cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: 0}})
+	case errors.As(err, &exit):
+		code := int32(exit.ExitCode()) //nolint:gosec // an exit status fits
+		return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: code}})
+	default:
+		return fmt.Errorf("could not run the Python plugin %s: %w", program, err)
+	}
+}
+
 // runnerArgs are the command-line arguments of pulumi-language-python-exec.
 func (h *host) runnerArgs(req *pulumirpc.RunRequest) []string {
 	var args []string

@@ -32,6 +32,11 @@ func main() {
 	showVersion := flag.Bool("version", false, "print the version and exit")
 	executor := flag.String("use-executor", "", "the program runner to use instead of the one beside this binary")
 	flag.String("tracing", "", "accepted for compatibility with the CLI; tracing is not supported")
+	// The CLI passes a plugin's runtime options as flags too; every request carries them in its
+	// ProgramInfo, which is what the host reads.
+	for _, option := range []string{"root", "toolchain", "virtualenv", "typechecker"} {
+		flag.String(option, "", "accepted for compatibility with the CLI; read from the request instead")
+	}
 	flag.Parse()
 
 	if *showVersion {

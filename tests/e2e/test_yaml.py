@@ -16,7 +16,9 @@ import pytest
 import yaml
 
 from harness.api import PASSWORD, STATIC_TOKEN, USER, Api
-from harness.project import STACK, Project, cli_env, run
+from harness.project import REPO, STACK, Project, cli_env, run
+from pulumi_webhooks import __version__
+from pulumi_webhooks.plugin import schema
 from tests import docs
 from tests.leaks import assert_no_leaks
 from tests.support import ApiFactory
@@ -278,5 +280,33 @@ def test_the_guides_yaml_fleet_deploys_as_written(tmp_path: Path, api: Api) -> N
     }
     assert sorted(project.stack_outputs()["opsIds"]) == ["ops/chat", "ops/pager"]
     project.preview("--expect-no-changes")
+    project.destroy()
+    assert api.webhooks() == []
+
+
+@pytest.mark.timeout(900)
+def test_the_release_archive_installs_the_plugin_for_every_project(tmp_path: Path, dist_dir: Path, api: Api) -> None:
+    """docs/languages.md's `pulumi plugin install` of the archive, then a YAML program with no
+    `plugins:` entry: the engine finds the plugin in its cache and has our Python host run it."""
+    [block] = docs.run_by("test_the_release_archive_installs_the_plugin_for_every_project")
+    script = block.text.replace(" dist", f" {tmp_path / 'dist'}").replace("~/wheels", str(dist_dir))
+    env = cli_env(tmp_path)
+    run("bash", "-euo", "pipefail", "-c", script, cwd=REPO, env=env)
+    installed = Path(env["PULUMI_HOME"]) / "plugins" / f"resource-webhooks-v{__version__}"
+    assert (installed / "venv" / "bin" / "python").exists(), "the host made the plugin's virtualenv"
+
+    work = tmp_path / "project"
+    work.mkdir()
+    project = Project(work, api, env)
+    hook = {"endpoint": "https://ops.example.com/installed", "authType": "none"}
+    alerts = {"type": schema.WEBHOOK, "properties": hook}
+    program = {"name": "installed", "runtime": "yaml", "resources": {"alerts": alerts}}
+    (work / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
+    project.pulumi("stack", "init", STACK)
+    project.config("webhooks:apiUrl", api.url)
+    project.config("webhooks:apiUserName", USER)
+    project.config("webhooks:apiPassword", PASSWORD, secret=True)
+    project.up()
+    assert [h["endpoint"] for h in api.webhooks()] == ["https://ops.example.com/installed"]
     project.destroy()
     assert api.webhooks() == []
