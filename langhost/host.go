@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -252,12 +253,22 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.Langu
 		return err
 	}
 	cmd.Dir = req.GetPwd()
-	if cmd.Env == nil {
-		cmd.Env = os.Environ()
+	// The engine's environment for the plugin, with the plugin's virtualenv first on PATH (and no
+	// PYTHONHOME), as the toolchain activates it.
+	env := req.GetEnv()
+	if len(env) == 0 {
+		env = os.Environ()
 	}
-	cmd.Env = append(cmd.Env, req.GetEnv()...)
+	cmd.Env = env
+	if venv, err := tc.VirtualEnvPath(ctx); err == nil && venv != "" {
+		cmd.Env = toolchain.ActivateVirtualEnv(env, venv)
+	}
+	cmd.WaitDelay = 5 * time.Second // the engine closes the plugin by ending the stream: its context
+	var sending sync.Mutex          // one stream, written from stdout's and stderr's copiers
 	send := func(wrap func([]byte) *pulumirpc.RunPluginResponse) io.Writer {
 		return writerFunc(func(p []byte) (int, error) {
+			sending.Lock()
+			defer sending.Unlock()
 			if err := server.Send(wrap(bytes.Clone(p))); err != nil {
 				return 0, err
 			}

@@ -82,6 +82,7 @@ CHECKED = [
     {"endpoint": "https://ops.example.com/hook", "authType": "basic", "userName": "ops"},
     {"endpoint": "ftp://ops.example.com", "authType": "none", "isAlertHook": True},
     {"endpoint": "https://ops.example.com/hook", "authType": "bearer", "token": UNKNOWN},
+    {"endpoint": "https://ops.example.com/hook", "authType": "bearer", "token": secret(UNKNOWN)},
     {"endpoint": "https://ops.example.com/hook", "authType": "none", "token": "", "colour": "red"},
     {"authType": "header", "token": secret(" padded ")},
     {"endpoint": "https://ops.example.com/hook", "authType": "none", "secretsVersion": "x" * 65},
@@ -195,3 +196,38 @@ def test_a_fleet_checks_the_same_through_either(api: Api) -> None:
         for engine in (dynamic, plugin):
             engine.process.kill()
             engine.process.wait(timeout=10)
+
+
+def test_the_provider_resource_keeps_its_credentials_secret_and_refuses_a_misspelt_setting(api: Api) -> None:
+    plugin = start_engine(None, "urn:pulumi:dev::p::pulumi:providers:webhooks::account", command=PLUGIN)
+    try:
+        news = {"apiUrl": api.url, "apiUserName": USER, "apiPassword": PASSWORD, "version": "0.2.0"}
+        checked = plugin.stub.CheckConfig(provider_pb2.CheckRequest(urn=plugin.urn, news=struct(news)))
+        assert list(checked.failures) == []
+        assert plain(checked.inputs)["apiPassword"] == secret(PASSWORD), "state keeps it encrypted, marked or not"
+        misspelt = plugin.stub.CheckConfig(provider_pb2.CheckRequest(urn=plugin.urn, news=struct({"apiURL": api.url})))
+        [failure] = misspelt.failures
+        assert failure.property == "apiURL"
+        assert "apiURL is not a setting of the webhooks provider: use apiUrl, apiToken" in failure.reason
+    finally:
+        plugin.process.kill()
+        plugin.process.wait(timeout=10)
+
+
+def test_a_fleet_whose_hooks_are_not_known_yet_waits_for_them(api: Api) -> None:
+    """A preview of a program whose hooks come from other resources' outputs: nothing to check yet,
+    and a plan that changes them, not a failure."""
+    plugin = start_engine(None, f"urn:pulumi:dev::p::{schema.FLEET}::fleet", command=PLUGIN)
+    try:
+        plugin.stub.Configure(
+            provider_pb2.ConfigureRequest(args=struct({"apiUrl": api.url, "apiToken": secret("t")}), acceptSecrets=True)
+        )
+        checked = plugin.check({"hooks": UNKNOWN, "secrets": secret(UNKNOWN)})
+        assert list(checked.failures) == []
+        olds = {"hooks": {}, "secrets": {}, "webhookIds": {}}
+        diff = plugin.diff("fleet-id", olds, {"hooks": UNKNOWN, "secrets": secret(UNKNOWN)})
+        assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
+        assert set(diff.detailedDiff) == {"hooks", "secrets"}
+    finally:
+        plugin.process.kill()
+        plugin.process.wait(timeout=10)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 import grpc
@@ -23,11 +23,13 @@ from google.rpc import status_pb2
 from pulumi.runtime import proto
 
 from .. import __version__
+from ..api.config import SETTINGS
 from ..errors import PartlyDone, WebhooksError
-from ..model.fleet import Plan
+from ..model.fleet import HOOKS, SECRET_MAP, Plan
 from ..provider.connection import Connection
 from ..provider.fleet import FleetProvider
 from ..provider.webhook import WebhookProvider, changed_keys
+from ..sdk_internals import is_unknown
 from . import schema
 from .wire import unwrapped, wrapped
 
@@ -38,6 +40,9 @@ CONCURRENCY = 16
 """Calls served at once until the settings say (`maxConcurrentRequests`); the engine's --parallel bounds them too."""
 SECRET_HINT = "from a secret (in YAML, `fn::secret`, or a config value set with `pulumi config set --secret`)"
 CONFIG_PREFIX = f"{schema.PACKAGE}:config:"
+ENGINE_KEYS = frozenset({"version", "pluginDownloadURL"})
+"""A provider resource's inputs that the engine adds."""
+KNOWN = ", ".join(SETTINGS)
 KINDS = {"add": proto.PropertyDiff.ADD, "delete": proto.PropertyDiff.DELETE, "update": proto.PropertyDiff.UPDATE}
 
 
@@ -74,7 +79,15 @@ class WebhooksPlugin(proto.ResourceProviderServicer):  # type: ignore[misc]
     # -- the provider resource: settings of one account ------------------------
 
     def CheckConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
-        return proto.CheckResponse(inputs=request.news)
+        news, secret = unwrapped(request.news)
+        unknown = sorted(set(news) - set(SETTINGS) - ENGINE_KEYS)
+        failures = [
+            proto.CheckFailure(property=key, reason=f"{key} is not a setting of the webhooks provider: use {KNOWN}")
+            for key in unknown
+        ]
+        # The credentials are secrets whether or not the program said so: state keeps them encrypted.
+        credentials = {name for name, known in SETTINGS.items() if known.secret}
+        return proto.CheckResponse(inputs=wrapped(news, secret | credentials), failures=failures)
 
     def DiffConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
         olds, _ = unwrapped(request.olds)
@@ -107,7 +120,7 @@ class WebhooksPlugin(proto.ResourceProviderServicer):  # type: ignore[misc]
         def check() -> Any:
             olds, _ = unwrapped(request.olds)
             news, secret = unwrapped(request.news)
-            result = self._provider(request.urn).check(olds, news)
+            result = self._provider(request).check(olds, news)
             failures = [proto.CheckFailure(property=f.property, reason=f.reason) for f in result.failures or []]
             return proto.CheckResponse(inputs=wrapped(result.inputs or {}, secret), failures=failures)
 
@@ -117,8 +130,8 @@ class WebhooksPlugin(proto.ResourceProviderServicer):  # type: ignore[misc]
         def diff() -> Any:
             olds, _ = unwrapped(request.olds)
             news, _ = unwrapped(request.news)
-            result = self._provider(request.urn).diff(request.id, olds, news)
-            paths = _detailed_diff(_type(request.urn), olds, news) if result.changes else {}
+            result = self._provider(request).diff(request.id, olds, news)
+            paths = _detailed_diff(request.type or _type(request.urn), olds, news) if result.changes else {}
             return proto.DiffResponse(
                 changes=proto.DiffResponse.DIFF_SOME if result.changes else proto.DiffResponse.DIFF_NONE,
                 replaces=list(result.replaces or []),
@@ -133,17 +146,18 @@ class WebhooksPlugin(proto.ResourceProviderServicer):  # type: ignore[misc]
         return self._answer(context, diff)
 
     def Create(self, request: Any, context: grpc.ServicerContext) -> Any:
+        props, secret = unwrapped(request.properties)
+
         def create() -> Any:
-            props, secret = unwrapped(request.properties)
-            result = self._provider(request.urn).create(props)
+            result = self._provider(request).create(props)
             return proto.CreateResponse(id=result.id, properties=wrapped(result.outs or {}, secret))
 
-        return self._answer(context, create)
+        return self._answer(context, create, secret)
 
     def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
         def read() -> Any:
             props, secret = unwrapped(request.properties)
-            result = self._provider(request.urn).read(request.id, props)
+            result = self._provider(request).read(request.id, props)
             if not result.id:
                 return proto.ReadResponse(id="")  # gone: the engine drops it from state
             return proto.ReadResponse(
@@ -155,39 +169,42 @@ class WebhooksPlugin(proto.ResourceProviderServicer):  # type: ignore[misc]
         return self._answer(context, read)
 
     def Update(self, request: Any, context: grpc.ServicerContext) -> Any:
+        olds, old_secret = unwrapped(request.olds)
+        news, secret = unwrapped(request.news)
+
         def update() -> Any:
-            olds, _ = unwrapped(request.olds)
-            news, secret = unwrapped(request.news)
-            result = self._provider(request.urn).update(request.id, olds, news)
+            result = self._provider(request).update(request.id, olds, news)
             return proto.UpdateResponse(properties=wrapped(result.outs or {}, secret))
 
-        return self._answer(context, update)
+        return self._answer(context, update, secret | old_secret)
 
     def Delete(self, request: Any, context: grpc.ServicerContext) -> Any:
         def delete() -> Any:
             props, _ = unwrapped(request.properties)
-            self._provider(request.urn).delete(request.id, props)
+            self._provider(request).delete(request.id, props)
             return empty_pb2.Empty()
 
         return self._answer(context, delete)
 
-    def _provider(self, urn: str) -> Any:
-        kind = _type(urn)
+    def _provider(self, request: Any) -> Any:
+        kind = request.type or _type(request.urn)
         if kind not in self.providers:
             raise WebhooksError(
                 f"the webhooks provider has no resource type {kind!r}: it has {', '.join(self.providers)}"
             )
         return self.providers[kind]
 
-    def _answer(self, context: grpc.ServicerContext, call: Callable[[], Answer]) -> Answer:
+    def _answer(
+        self, context: grpc.ServicerContext, call: Callable[[], Answer], secret: Collection[str] = ()
+    ) -> Answer:
         """`call()`'s answer; its failure as the engine shows it: ours as their message alone, with what
-        was done when it was partly done."""
+        was done when it was partly done (the properties in `secret` kept secrets)."""
         with self.calls:
             try:
                 return call()
             except PartlyDone as error:
                 if error.done is not None:
-                    _record_partial_state(context, error)
+                    _record_partial_state(context, error, secret)
                 context.abort(grpc.StatusCode.UNKNOWN, str(error))
             except WebhooksError as error:
                 context.abort(grpc.StatusCode.UNKNOWN, str(error))
@@ -205,7 +222,8 @@ def _type(urn: str) -> str:
 def _detailed_diff(kind: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, str]:
     """Each changed property path and its kind of change ("add", "delete", "update")."""
     if kind == schema.FLEET:
-        return Plan(olds, news).detailed_diff()
+        unknown = [name for name in (HOOKS, SECRET_MAP) if is_unknown(news.get(name))]
+        return dict.fromkeys(unknown, "update") if unknown else Plan(olds, news).detailed_diff()
     return {key: _change(olds.get(key), news.get(key)) for key in changed_keys(olds, news)}
 
 
@@ -217,10 +235,10 @@ def _change(old: Any, new: Any) -> str:
     return "update"
 
 
-def _record_partial_state(context: grpc.ServicerContext, error: PartlyDone) -> None:
+def _record_partial_state(context: grpc.ServicerContext, error: PartlyDone, secret: Collection[str]) -> None:
     """Makes the failure carry what was done: the engine records it, and the next `up` does the rest."""
     failed = proto.ErrorResourceInitFailed(
-        id=error.resource_id, properties=wrapped(error.done or {}), reasons=error.reasons
+        id=error.resource_id, properties=wrapped(error.done or {}, secret), reasons=error.reasons
     )
     details = any_pb2.Any()
     details.Pack(failed)

@@ -47,7 +47,9 @@ class FleetProvider(Connection):
         self.raise_config_error()
         hooks, secrets = news.get(HOOKS), news.get(SECRET_MAP)
         failures = []
-        if not isinstance(hooks, dict):
+        if is_unknown(hooks):
+            pass  # a preview's: checked once it is known
+        elif not isinstance(hooks, dict):
             failures.append(CheckFailure(HOOKS, "hooks must map each hook's key to its fields"))
         elif not is_unknown(secrets):
             for key, fields in sorted(hooks.items()):
