@@ -109,7 +109,7 @@ def expected_calls(program: str, operation: str, n: int) -> dict[str, int]:
         "create": {"POST /webhooks": n, "GET /webhooks": 1},  # + the create guard's one listing
         "preview": {},
         "update": {"PUT /webhooks/<id>": n},
-        "refresh": ({"GET /webhooks": 2} if n else {}) if program == "fleet" else {"GET /webhooks/<id>": 2 * n},
+        "refresh": ({"GET /webhooks": 2} if n else {}) if program != "hooks" else {"GET /webhooks/<id>": 2 * n},
         "destroy": {"DELETE /webhooks/<id>": n},
     }
     return targets[operation]
@@ -190,7 +190,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sizes", default="100,500", help="numbers of hooks (default 100,500)")
     parser.add_argument("--latencies", default="50,200", help="API latencies in ms (default 50,200)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each scenario (default 3)")
-    parser.add_argument("--programs", default="fleet,hooks", help="Pulumi programs to time: fleet, hooks or both")
+    parser.add_argument(
+        "--programs",
+        default="fleet,hooks",
+        help="Pulumi programs to time: fleet, hooks, plugin (a YAML fleet through the provider plugin)",
+    )
     parser.add_argument("--tofu", type=Path, help="an OpenTofu binary, to time the peer beside")
     parser.add_argument("--restapi", type=Path, help="the terraform-provider-restapi binary the peer uses")
     parser.add_argument(
@@ -214,8 +218,8 @@ def main(argv: list[str]) -> int:
     if bool(args.tofu) != bool(args.restapi):
         parser.error("--tofu and --restapi go together")
     programs = [p for p in args.programs.split(",") if p]
-    if not set(programs) <= {"fleet", "hooks"}:
-        parser.error("--programs takes fleet, hooks, or both")
+    if not set(programs) <= {"fleet", "hooks", "plugin"}:
+        parser.error("--programs takes fleet, hooks and plugin, comma-separated")
     sizes = [10, 100] if args.quick else [int(s) for s in args.sizes.split(",")]
     latencies = [50] if args.quick else [int(s) for s in args.latencies.split(",")]
     runs = 1 if args.quick else args.runs

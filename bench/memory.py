@@ -11,8 +11,9 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class ProviderProcesses:
-    """Samples every `pulumi.dynamic` process: VmHWM (the kernel's own peak-RSS mark) and
-    user+system CPU time, both as last seen before the process ended."""
+    """Samples every provider process of this package (`pulumi.dynamic`, and the plugin
+    `pulumi-resource-webhooks`): VmHWM (the kernel's own peak-RSS mark) and user+system CPU time,
+    both as last seen before the process ended."""
 
     def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval
@@ -34,7 +35,8 @@ class ProviderProcesses:
 
     def _sample(self, proc: Path) -> None:
         try:
-            if b"pulumi.dynamic" not in (proc / "cmdline").read_bytes():
+            command = (proc / "cmdline").read_bytes()
+            if b"pulumi.dynamic" not in command and b"pulumi-resource-webhooks" not in command:
                 return
             stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
             self._cpu_ticks[int(proc.name)] = int(stat[11]) + int(stat[12])  # utime, stime

@@ -1,7 +1,8 @@
 """The tools the benchmark times, each as users type it, on N webhooks of the local API stand-in.
 
 - `PulumiTool`: plain `pulumi` (with its Python language host) on `bench/program.py`, as a
-  `WebhookFleet` or as a `Webhook` per hook;
+  `WebhookFleet` or as a `Webhook` per hook; or, as `plugin`, a YAML program of one
+  `webhooks:index:WebhookFleet` through the provider plugin;
 - `PeerTool`: OpenTofu with Mastercard's generic REST provider on `bench/opentofu/main.tf`, the
   tool a platform team would pick instead, when its binaries are given.
 
@@ -15,10 +16,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+
+import yaml
 
 from bench.memory import ProviderProcesses
 from harness.api import STATIC_TOKEN, Api
@@ -61,7 +65,10 @@ class PulumiTool:
         self.count = count
         self.project: Project = new_project(root, api, name="bench")
         self.project.env.update(env)
-        (self.project.dir / "__main__.py").write_text(PROGRAM.read_text())
+        if program == "plugin":
+            (self.project.dir / "Pulumi.yaml").write_text(plugin_program(count))
+        else:
+            (self.project.dir / "__main__.py").write_text(PROGRAM.read_text())
         for key, value in {"count": str(count), "program": program, **config}.items():
             self.project.config(key, value)
         self.project.config("hookToken", "bench-token", secret=True)
@@ -82,6 +89,23 @@ class PulumiTool:
         if operation == "create":
             timing.extra = state_sizes(self.project.pulumi("stack", "export", "--stack", STACK).output, self.count)
         return timing
+
+
+def plugin_program(count: int) -> str:
+    """The `plugin` program: bench/program.py's fleet, in YAML, through the provider plugin (the
+    `pulumi-resource-webhooks` of this run's virtualenv)."""
+    keys = [f"bench/hook-{i:04d}" for i in range(count)]
+    endpoint = "https://bench.example.com/${suffix}/"  # the stack's config `suffix`, read by YAML
+    hooks = {key: {"endpoint": f"{endpoint}{i}", "authType": "bearer"} for i, key in enumerate(keys)}
+    fleet = {"hooks": hooks, "secrets": {key: {"token": "${hookToken}"} for key in keys}}
+    program = {
+        "name": "bench",
+        "runtime": "yaml",
+        "plugins": {"providers": [{"name": "webhooks", "path": str(Path(sys.executable).parent)}]},
+        "config": {"suffix": {"type": "string", "default": "v1"}, "hookToken": {"type": "string", "secret": True}},
+        "resources": {"fleet": {"type": "webhooks:index:WebhookFleet", "properties": fleet}} if count else {},
+    }
+    return yaml.safe_dump(program, sort_keys=False)
 
 
 class PeerTool:
