@@ -19,8 +19,8 @@ from pulumi_webhooks.provider.servicer import _PlainExpectedErrors
 def defined_exceptions() -> list[type[BaseException]]:
     found = []
     for module_info in pkgutil.walk_packages(pulumi_webhooks.__path__, "pulumi_webhooks."):
-        if module_info.name == "pulumi_webhooks.__main__":
-            continue  # running it is the command line itself
+        if module_info.name.endswith(".__main__"):
+            continue  # running it is the command line, or the plugin, itself
         module = importlib.import_module(module_info.name)
         found += [
             cls
