@@ -224,7 +224,7 @@ def test_a_fleet_whose_hooks_are_not_known_yet_waits_for_them(api: Api) -> None:
         )
         checked = plugin.check({"hooks": UNKNOWN, "secrets": secret(UNKNOWN)})
         assert list(checked.failures) == []
-        olds = {"hooks": {}, "secrets": {}, "webhookIds": {}}
+        olds: dict[str, Any] = {"hooks": {}, "secrets": {}, "webhookIds": {}}
         diff = plugin.diff("fleet-id", olds, {"hooks": UNKNOWN, "secrets": secret(UNKNOWN)})
         assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
         assert set(diff.detailedDiff) == {"hooks", "secrets"}
