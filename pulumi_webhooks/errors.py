@@ -95,7 +95,8 @@ class LookAlikeExists(WebhooksError):
         super().__init__(
             f"webhook {listed} already has exactly these settings (secrets aside) and was not made by this "
             "run: nothing was created, to avoid a duplicate. If an interrupted `pulumi up` made it, take it over "
-            f'with adopt_id="{first}" (pipelines: run `pulumi-webhooks recover --stack STACK` before every `up`). '
+            f'with adopt_id="{first}" (adoptId in YAML and the SDKs; pipelines: run `pulumi-webhooks recover '
+            "--stack STACK` before every `up`). "
             "If this `up` renames the webhook, give it `aliases`. To create an identical webhook on purpose, "
             "set webhooks:createLookAlikes to true"
         )

@@ -76,7 +76,8 @@ class WebhooksClient:
                 _webhook_path(webhook_id),
                 404,
                 f"there is no webhook {webhook_id} to adopt",
-                "Fix or remove adopt_id (list the account's webhooks with `pulumi-webhooks list`)",
+                "Fix or remove adopt_id (adoptId in YAML and the SDKs; list the account's webhooks with "
+                "`pulumi-webhooks list`)",
             )
         self.update(webhook_id, spec)
         return webhook_id

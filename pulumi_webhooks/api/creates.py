@@ -185,7 +185,7 @@ class Creator:
                     None,
                     f"the create's outcome is unknown and the webhooks cannot be listed ({failure.message})",
                     "A webhook may have been created: check `pulumi-webhooks list` and take it over with "
-                    "adopt_id, or delete it, before running the deployment again",
+                    "adopt_id (adoptId in YAML and the SDKs), or delete it, before running the deployment again",
                 ) from None
             found = self._find_created(listing, body, baseline)
             if found is not None or listing.started >= settled_at:
@@ -250,7 +250,8 @@ def _created_without_trace(settle_seconds: float) -> errors.AmbiguousCreate:
         None,
         "the API reported the webhook created but returned no id, and no new matching webhook was listed "
         f"within {settle_seconds:g} s",
-        "Check `pulumi-webhooks list` and take the webhook over with adopt_id. If the API's list lags writes "
+        "Check `pulumi-webhooks list` and take the webhook over with adopt_id (adoptId in YAML and the SDKs). "
+        "If the API's list lags writes "
         "longer than that, raise webhooks:listSettleSeconds",
     )
 
