@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from typing import Any
 
@@ -392,7 +393,10 @@ def test_13_a_refresh_that_finds_most_webhooks_gone_at_once_stops(project: Proje
         project.api.session().delete(f"{project.api.url}/webhooks/{live[name]['webhookId']}", timeout=10)
     refused = project.refresh("--skip-preview", check=False)
     assert not refused.ok
-    assert "of the 6 webhooks this refresh read so far are not found in the API" in refused.output, refused.output
+    # How many reads the guard has seen when it trips depends on how fast the engine sends them (it
+    # waits up to a second for a quorum): more than a few, and more than half of those read.
+    counts = re.findall(r"(\d+) of the (\d+) webhooks this refresh read so far are not found", refused.output)
+    assert counts and all(int(gone) > 3 and 2 * int(gone) > int(read) for gone, read in counts), refused.output
     assert "WEBHOOKS_ALLOW_MANY_GONE=true" in refused.output and "Traceback" not in refused.output
     assert len(project.webhook_states()) == 6
 
