@@ -13,6 +13,8 @@ from pulumi_webhooks import WebhookProvider
 from pulumi_webhooks.api.client import WebhooksClient
 from pulumi_webhooks.api.settings import ClientSettings
 from pulumi_webhooks.cli.holdings import held
+from pulumi_webhooks.cli.migrate import migrate
+from pulumi_webhooks.cli.orphans import engine_address
 from pulumi_webhooks.cli.recovery import settled_repair
 from pulumi_webhooks.cli.repair import repair
 from pulumi_webhooks.model.live import LiveWebhook
@@ -75,6 +77,65 @@ def test_only_the_given_connection_is_resolved() -> None:
     ]
 
 
+PLUGIN_PROVIDERS = "urn:pulumi:dev::p::pulumi:providers:webhooks::"
+
+
+def plugin_resource(name: str, endpoint: str, provider: str, kind: str = "Webhook", **extra: Any) -> dict[str, Any]:
+    """A `webhooks:index:*` resource of the plugin: its provider is a resource of the stack, named by reference."""
+    urn = f"urn:pulumi:dev::p::webhooks:index:{kind}::{name}"
+    reference = f"{PLUGIN_PROVIDERS}{provider}::0f1e2d3c"
+    if kind == "Webhook":
+        inputs: dict[str, Any] = {"endpoint": endpoint, "authType": "none", "isAlertHook": False}
+    else:
+        inputs = {"hooks": {"ops/a": {"endpoint": endpoint, "authType": "none", "isAlertHook": False}}}
+    return {
+        "urn": urn,
+        "type": f"webhooks:index:{kind}",
+        "custom": True,
+        "provider": reference,
+        "inputs": inputs,
+    } | extra
+
+
+def test_a_plugins_creates_are_resolved_against_their_provider_resources_account() -> None:
+    """A plugin resource's account is its provider resource's, not a dynamic connection: ids owned
+    under another provider (another API, where ids start at 1 too) do not hide an orphan."""
+    plain = {"endpoint": "https://x/a", "authType": "none", "isAlertHook": False}
+    export = {
+        "deployment": {
+            "resources": [plugin_resource("billing-a", "https://x/other", "billing", id="1", outputs={})],
+            "pending_operations": [
+                {"type": "creating", "resource": plugin_resource("ops-a", "https://x/a", "default")},
+                {"type": "creating", "resource": plugin_resource("fleet", "https://x/a", "default", "WebhookFleet")},
+                {"type": "creating", "resource": plugin_resource("billing-b", "https://x/a", "billing")},
+            ],
+        }
+    }
+    ops = [LiveWebhook.of("1", plain), LiveWebhook.of("2", plain | {"endpoint": "https://x/f"})]
+    export["deployment"]["pending_operations"][1]["resource"]["inputs"]["hooks"]["ops/a"]["endpoint"] = "https://x/f"
+    repaired, recovery = repair(export, ops, connection=f"{PLUGIN_PROVIDERS}default")
+    assert recovery.imported == {
+        "urn:pulumi:dev::p::webhooks:index:Webhook::ops-a": "1",
+        "urn:pulumi:dev::p::webhooks:index:WebhookFleet::fleet[ops/a]": "2",
+    }
+    fleet = next(r for r in repaired["deployment"]["resources"] if r["urn"].endswith("::fleet"))
+    assert fleet["outputs"]["webhookIds"] == {"ops/a": "2"} and "__provider" not in fleet["outputs"]
+    left = [op["resource"]["urn"].rsplit("::", 1)[1] for op in repaired["deployment"]["pending_operations"]]
+    assert left == ["billing-b"], "another provider's create waits for its own account's list"
+
+
+def test_the_plugins_fleet_is_never_taken_for_a_fleet_of_release_0_1_0() -> None:
+    """Both have the type `webhooks:index:WebhookFleet`; only 0.1.0's is a component."""
+    fleet = plugin_resource("fleet", "https://x/a", "default", "WebhookFleet", id="f1", outputs={})
+    export = {
+        "deployment": {
+            "resources": [fleet, plugin_resource("a", "https://x/b", "default", id="1", parent=fleet["urn"])]
+        }
+    }
+    migrated, migration = migrate(export)
+    assert migration.fleets == {} and migrated == export
+
+
 def test_two_look_alikes_are_never_guessed_between_and_a_create_already_in_state_is_only_cleared() -> None:
     export = {
         "deployment": {
@@ -124,3 +185,31 @@ def test_drift_counts_as_held_only_what_a_stack_made_in_the_same_account() -> No
         }
     }
     assert {i: str(h) for i, h in held("prod", export, here).items()} == {"1": "stack prod, a", "3": "stack prod, c"}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["/venv/bin/python", "-u", "-m", "pulumi.dynamic", "127.0.0.1:41719"],
+        ["/venv/bin/python", "/venv/bin/pulumi-resource-webhooks", "127.0.0.1:41719"],
+        ["/venv/bin/python", "/venv/bin/pulumi-resource-webhooks", "--logtostderr", "-v=9", "127.0.0.1:41719"],
+        [
+            "/home/u/.pulumi/plugins/resource-webhooks-v0.2.0/venv/bin/python",
+            "/home/u/.pulumi/plugins/resource-webhooks-v0.2.0",
+            "127.0.0.1:41719",
+        ],
+    ],
+    ids=["dynamic", "plugin", "plugin-with-flags", "installed-plugin"],
+)
+def test_the_step_knows_every_provider_process_of_this_package_by_its_engine(command: list[str]) -> None:
+    """As /proc shows them (seen under the real CLI): the engine's address follows the plugin's flags."""
+    assert engine_address(command) == ("127.0.0.1", 41719)
+
+
+def test_other_processes_are_never_taken_for_a_provider() -> None:
+    for command in (
+        ["/venv/bin/python", "-m", "webhooks_standin", "--port", "8080"],
+        ["pulumi-resource-aws", "127.0.0.1:41719"],
+        ["/venv/bin/pulumi-resource-webhooks"],  # no engine named: not started by one
+    ):
+        assert engine_address(command) is None

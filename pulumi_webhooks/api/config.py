@@ -85,6 +85,26 @@ def setting(name: str, connection: str | None) -> Setting:
     return Setting(f"{NAMESPACE}:{name}", f"WEBHOOKS_{suffix}")
 
 
+def provider_inputs(*layers: Mapping[str, Any]) -> ConfigGetter:
+    """The settings of a provider resource (`apiUrl: ...`, as the plugin's Configure and state hold
+    them), read as stack config is (`webhooks:apiUrl`, in text); the first layer that has one wins."""
+
+    def get(key: str) -> Any:
+        name = key.split(":", 1)[-1]
+        return next((_config_text(layer[name]) for layer in layers if name in layer), None)
+
+    return get
+
+
+def _config_text(value: Any) -> Any:
+    """A provider input as the settings read config text: `true`, `5`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value
+
+
 def check_connection_name(connection: str | None) -> None:
     if connection is not None and not CONNECTION_NAME.match(connection):
         raise ConfigError(

@@ -49,7 +49,8 @@ def migrate(export: dict[str, Any]) -> tuple[dict[str, Any], Migration]:
     deployment = migrated.get("deployment", migrated)
     resources: list[dict[str, Any]] = deployment.get("resources") or []
     migration = Migration()
-    for component in [r for r in resources if r.get("type") == OLD_FLEET_TYPE]:
+    # The plugin's fleet has the old component's type, but is a custom resource: never migrated.
+    for component in [r for r in resources if r.get("type") == OLD_FLEET_TYPE and not r.get("custom")]:
         children = [r for r in resources if r.get("parent") == component["urn"] and holdings.is_webhook(r)]
         fleet = _fleet(component, children)
         _refuse_if_referenced(resources, component, children)

@@ -1,12 +1,13 @@
 """Provider processes that a killed `pulumi` left running in a project's directory.
 
 The engine starts each plugin in a process group of its own, so killing the CLI's group (a
-cancelled CI job) leaves its dynamic-provider process behind. This package's provider writes
+cancelled CI job) leaves its provider processes behind. This package's provider writes
 nothing once its engine is gone and ends when its calls in flight are done
 (provider/engine.py); until then, a create it sent may still commit. The recovery step waits for
 these processes to end before it looks at the account. They are found through /proc (Linux; none
-elsewhere): a `python -m pulumi.dynamic HOST:PORT` whose working directory is the project's and
-whose engine no longer answers at HOST:PORT.
+elsewhere): the dynamic provider (`python -m pulumi.dynamic HOST:PORT`) or the plugin
+(`pulumi-resource-webhooks HOST:PORT`, or the installed plugin's directory run by a language host)
+whose working directory is the project's and whose engine no longer answers at HOST:PORT.
 """
 
 from __future__ import annotations
@@ -21,21 +22,36 @@ POLL_SECONDS = 0.5
 
 
 def orphaned_providers(project: Path) -> list[int]:
-    """The pids of the dynamic-provider processes in `project` whose engine is gone."""
+    """The pids of the provider processes in `project` whose engine is gone."""
     found = []
     wanted = project.resolve()
     for entry in PROC.glob("[0-9]*"):
         try:
-            args = (entry / "cmdline").read_bytes().split(b"\0")
-            if b"pulumi.dynamic" not in args or Path(entry / "cwd").resolve() != wanted:
+            args = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            engine = engine_address(args)
+            if engine is None or Path(entry / "cwd").resolve() != wanted:
                 continue
         except OSError:  # gone meanwhile, or not ours to read
             continue
-        rest = args[args.index(b"pulumi.dynamic") + 1 :]
-        host, _, port = (rest[0].decode(errors="replace") if rest else "").rpartition(":")
-        if host and port.isdigit() and not answers((host, int(port))):
+        if not answers(engine):
             found.append(int(entry.name))
     return sorted(found)
+
+
+def engine_address(args: list[str]) -> tuple[str, int] | None:
+    """The engine a provider process of this package serves, from its command line; None for any
+    other process. The engine passes its address after the plugin's flags."""
+    start = next((i for i, arg in enumerate(args) if _is_provider(arg)), None)
+    for arg in args[start + 1 :] if start is not None else ():
+        host, _, port = arg.rpartition(":")
+        if host and port.isdigit() and not arg.startswith("-"):
+            return host, int(port)
+    return None
+
+
+def _is_provider(arg: str) -> bool:
+    name = Path(arg).name
+    return arg == "pulumi.dynamic" or name == "pulumi-resource-webhooks" or name.startswith("resource-webhooks-v")
 
 
 def wait_for(pids: list[int], seconds: float) -> list[int]:

@@ -16,7 +16,8 @@ nothing, in about a second, when there is nothing to resolve:
 2. Pending webhook creates that reached the API are taken into state with the id the API
    gave them, and the rest dropped for `up` to create once (`repair.repair`), through
    `pulumi stack export` and `pulumi stack import`. The API settings come from the stack's
-   config, or the environment, exactly as the provider reads them. `stack import` drops
+   config, or the environment, exactly as the provider reads them (the plugin's: its provider
+   resource's inputs in state). `stack import` drops
    every pending operation, so the step stops if other resources have pending creates.
    It imports only over the state it read, and only when no run has taken the stack
    since: a run takes the lock before it writes anything, and `stack import` itself
@@ -28,13 +29,15 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from ..api.client import WebhooksClient
-from ..api.config import client_settings
+from ..api.config import client_settings, provider_inputs
+from ..api.settings import ClientSettings
 from ..errors import CannotRecover, StackBusy
 from . import backends, holdings, migrate, orphans, repair
 from .locks import locks_of, stale
@@ -148,9 +151,10 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None, wait
         )
     repaired = export
     if ours:
-        setting = stack.config()
-        for connection in sorted({repair.resource_connection(op["resource"]) for op in ours}, key=str):
-            client = WebhooksClient(client_settings(setting, os.environ, connection))
+        connections = sorted({repair.resource_connection(op["resource"]) for op in ours}, key=str)
+        settings = _settings_of(stack, connections)
+        for connection in connections:
+            client = WebhooksClient(settings(connection))
             repaired, found = settled_repair(client, repaired, connection)
             report.recovery.merge(found)
     repaired, report.migration = migrate.migrate(repaired)
@@ -169,6 +173,44 @@ def recover_stack(stack: Stack, break_locks_after: timedelta | None = None, wait
         )
     stack.pulumi("stack", "import", stdin=json.dumps(repaired))
     return report
+
+
+def _settings_of(stack: Stack, connections: list[str | None]) -> Callable[[str | None], ClientSettings]:
+    """How to reach each connection's account, as its provider does: a dynamic connection's
+    settings are the stack's config; a plugin provider's, its resource's inputs in state (a
+    default provider's are the stack's config too). The environment fills in either."""
+    config = stack.config()
+    plugin_providers = [c for c in connections if c is not None and repair.is_plugin_provider(c)]
+    inputs = _provider_inputs(stack, plugin_providers) if plugin_providers else {}
+
+    def settings(connection: str | None) -> ClientSettings:
+        if connection in inputs:
+            return client_settings(provider_inputs(inputs[connection]), os.environ)
+        return client_settings(config, os.environ, connection)
+
+    return settings
+
+
+def _provider_inputs(stack: Stack, urns: list[str]) -> dict[str, dict[str, Any]]:
+    """The inputs of the provider resources `urns`, their secrets in clear (read, never written back)."""
+    revealed = json.loads(stack.pulumi("stack", "export", "--show-secrets"))
+    resources = {r.get("urn"): r for r in revealed.get("deployment", {}).get("resources") or []}
+    missing = [urn for urn in urns if urn not in resources]
+    if missing:
+        raise CannotRecover(
+            f"stack {stack.name}: the provider resource(s) {', '.join(missing)} of interrupted creates are not "
+            "in state, so the account they deployed to cannot be read: nothing was changed. See which "
+            "webhooks exist, then `pulumi import` them or let `pulumi up` create them after `pulumi cancel`"
+        )
+    return {urn: _in_clear(resources[urn].get("inputs") or {}) for urn in urns}
+
+
+def _in_clear(inputs: dict[str, Any]) -> dict[str, Any]:
+    """`stack export --show-secrets` shows a secret as `{SIG: ..., "plaintext": JSON}`."""
+    return {
+        name: json.loads(value["plaintext"]) if isinstance(value, dict) and "plaintext" in value else value
+        for name, value in inputs.items()
+    }
 
 
 def _wait_for_orphaned_providers(stack: Stack, wait: timedelta | None, report: Report) -> None:

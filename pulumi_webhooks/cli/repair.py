@@ -89,16 +89,14 @@ def repair(
     export: dict[str, Any], live: list[LiveWebhook], connection: str | None = None
 ) -> tuple[dict[str, Any], Recovery]:
     """A copy of a `pulumi stack export` with the interrupted work of `connection` (whose account
-    `live` lists) resolved: pending webhook creates, and the hooks a fleet's pending create or
-    update had made. Other connections' are left for their own run."""
+    `live` lists; see `resource_connection`) resolved: pending webhook creates, and the hooks a
+    fleet's pending create or update had made. Other connections' are left for their own run."""
     repaired = copy.deepcopy(export)
     deployment = repaired.get("deployment", repaired)
     resources = deployment.setdefault("resources", [])
 
     def ours(resource: dict[str, Any]) -> bool:
-        # The dynamic provider's only: a plugin's resources name their account by a provider resource.
-        dynamic = PROVIDER_KEY in (resource.get("inputs") or {})
-        return dynamic and (is_webhook(resource) or is_fleet(resource)) and resource_connection(resource) == connection
+        return (is_webhook(resource) or is_fleet(resource)) and resource_connection(resource) == connection
 
     by_urn = {r.get("urn"): r for r in resources}
     owned = {webhook_id for r in resources if ours(r) for webhook_id in ids_of(r)}
@@ -170,12 +168,10 @@ def _take_fleet_hooks(taker: _Taker, fleet: dict[str, Any], inputs: dict[str, An
 
 def _empty_fleet(inputs: dict[str, Any]) -> dict[str, Any]:
     # The secrets the pending create sent, encrypted as they are: they hold the taken hooks' too.
-    return {
-        HOOKS: {},
-        SECRET_MAP: inputs.get(SECRET_MAP) or {},
-        WEBHOOK_IDS: {},
-        PROVIDER_KEY: inputs.get(PROVIDER_KEY),
-    }
+    outputs = {HOOKS: {}, SECRET_MAP: inputs.get(SECRET_MAP) or {}, WEBHOOK_IDS: {}}
+    if PROVIDER_KEY in inputs:  # the dynamic provider's fleet; the plugin's names its provider resource
+        outputs[PROVIDER_KEY] = inputs[PROVIDER_KEY]
+    return outputs
 
 
 def _secrets_set(fields: dict[str, Any]) -> dict[str, bool]:
@@ -185,8 +181,22 @@ def _secrets_set(fields: dict[str, Any]) -> dict[str, bool]:
 
 
 def resource_connection(resource: dict[str, Any]) -> str | None:
-    serialized = (resource.get("inputs") or {}).get(PROVIDER_KEY)
+    """Whose settings made `resource`: a dynamic resource's connection name (None: the default
+    one), a plugin resource's provider resource, by URN (`urn:...:pulumi:providers:webhooks::NAME`)."""
+    inputs = resource.get("inputs") or {}
+    if PROVIDER_KEY not in inputs and resource.get("provider"):
+        return plugin_provider(resource)
+    serialized = inputs.get(PROVIDER_KEY)
     return connection_of(serialized, default=None) if isinstance(serialized, str) else None
+
+
+def plugin_provider(resource: dict[str, Any]) -> str:
+    """The URN of a plugin resource's provider: its reference is `URN::ID`."""
+    return str(resource["provider"]).rsplit("::", 1)[0]
+
+
+def is_plugin_provider(connection: str | None) -> bool:
+    return connection is not None and connection.startswith("urn:")
 
 
 def _plain(inputs: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from google.rpc import status_pb2
 from pulumi.runtime import proto
 
 from .. import __version__
-from ..api.config import SETTINGS
+from ..api.config import SETTINGS, provider_inputs
 from ..errors import PartlyDone, WebhooksError
 from ..model.fleet import HOOKS, SECRET_MAP, Plan
 from ..provider.connection import Connection
@@ -102,11 +102,7 @@ class WebhooksPlugin(proto.ResourceProviderServicer):  # type: ignore[misc]
     def Configure(self, request: Any, context: grpc.ServicerContext) -> Any:
         args, _ = unwrapped(request.args)
         variables = {k.removeprefix(CONFIG_PREFIX): v for k, v in request.variables.items()}
-
-        def get(key: str) -> Any:
-            name = key.split(":", 1)[-1]
-            return _as_config(args[name]) if name in args else variables.get(name)
-
+        get = provider_inputs(args, variables)
         read = [provider.use_settings(get) for provider in self.providers.values()]
         if all(read):
             self.calls = threading.BoundedSemaphore(
@@ -244,12 +240,3 @@ def _record_partial_state(context: grpc.ServicerContext, error: PartlyDone, secr
     details.Pack(failed)
     status = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=str(error), details=[details])
     context.set_trailing_metadata((("grpc-status-details-bin", status.SerializeToString()),))
-
-
-def _as_config(value: Any) -> Any:
-    """A provider input as the settings read config text: `true`, `5`."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return value

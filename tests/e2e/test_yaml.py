@@ -6,9 +6,12 @@ where `pip install pulumi-webhooks` put `pulumi-resource-webhooks` (this run's v
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import textwrap
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ import pytest
 import yaml
 
 from harness.api import PASSWORD, STATIC_TOKEN, USER, Api
+from harness.interrupt import record, start_up, wait_for_hooks
 from harness.project import REPO, STACK, Project, cli_env, run
 from pulumi_webhooks import __version__
 from pulumi_webhooks.plugin import schema
@@ -305,3 +309,55 @@ def test_the_release_archive_installs_the_plugin_for_every_project(tmp_path: Pat
     assert [h["endpoint"] for h in api.webhooks()] == ["https://ops.example.com/installed"]
     project.destroy()
     assert api.webhooks() == []
+
+
+@pytest.mark.list_lag(LIST_LAG)
+def test_a_killed_yaml_up_is_recovered_with_no_orphan_and_no_duplicate(tmp_path: Path, start_api: ApiFactory) -> None:
+    """A SIGKILLed `up` of webhooks on the default provider and on an explicit one (another API),
+    and of a fleet, then the pipeline's step: what reached an API joins state, the next `up`
+    makes the rest, and each API holds every hook once."""
+    api, billing = start_api("--latency-ms", "150"), start_api("--latency-ms", "150")
+    billing_provider = {
+        "type": "pulumi:providers:webhooks",
+        "properties": {"apiUrl": billing.url, "apiUserName": USER, "apiPassword": "${billingApiPassword}"},
+    }
+    hooks = {f"ops/f{i}": {"endpoint": f"https://ops.example.com/fleet/{i}", "authType": "none"} for i in range(12)}
+    resources: dict[str, Any] = {"fleet": {"type": schema.FLEET, "properties": {"hooks": hooks}}}
+    resources["billing"] = billing_provider
+    for i in range(12):
+        resources[f"ops-{i}"] = {
+            "type": schema.WEBHOOK,
+            "properties": {"endpoint": f"https://ops.example.com/{i}", "authType": "none"},
+        }
+        resources[f"bill-{i}"] = {
+            "type": schema.WEBHOOK,
+            "properties": {"endpoint": f"https://billing.example.com/{i}", "authType": "none"},
+            "options": {"provider": "${billing}"},
+        }
+    program = {"config": {"billingApiPassword": {"type": "string", "secret": True}}, "resources": resources}
+    project = yaml_project(tmp_path, api, yaml.safe_dump(program, sort_keys=False))
+    project.config("billingApiPassword", PASSWORD, secret=True)
+    project.config("webhooks:maxConcurrentRequests", "3")  # slow enough that the kill meets the fleet
+
+    # As a cancelled CI job does it: the CLI's process group only. The plugins, in groups of their
+    # own, are left running; the step waits for them before it reads the accounts.
+    output = project.dir / "killed-up.log"
+    process = start_up(project, output)
+    wait_for_hooks(project, 8, process)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=120)
+    record(project, process, output)
+    pending = project.export()["deployment"].get("pending_operations") or []
+    assert pending, "the kill left interrupted creates: this trial would recover nothing"
+    report = project.recovered()
+    assert report["imported"] or report["dropped"]
+    assert not project.export()["deployment"].get("pending_operations")
+
+    project.up()
+    ops_wanted = [f"https://ops.example.com/{i}" for i in range(12)] + [hook["endpoint"] for hook in hooks.values()]
+    assert Counter(h["endpoint"] for h in api.webhooks()) == Counter(ops_wanted), "each once"
+    billing_wanted = [f"https://billing.example.com/{i}" for i in range(12)]
+    assert Counter(h["endpoint"] for h in billing.webhooks()) == Counter(billing_wanted), "each once"
+    assert len(project.hooks_in_state()) == 36
+    project.preview("--expect-no-changes")
+    assert_no_leaks(project, [PASSWORD])
