@@ -77,6 +77,7 @@ class Options:
     tofu: Path | None
     restapi: Path | None
     api_flags: list[str] = field(default_factory=list)
+    peer_parallelism: int | None = None
 
 
 def scenario(n: int, latency_ms: int, root: Path, options: Options, run: int) -> dict[str, list[Timing]]:
@@ -93,7 +94,7 @@ def scenario(n: int, latency_ms: int, root: Path, options: Options, run: int) ->
         makers[EMPTY] = lambda: PulumiTool(EMPTY, "fleet", root / "empty", api, 0, options.env, {})
         if options.tofu and options.restapi:
             tofu, restapi = options.tofu, options.restapi
-            makers[PEER] = lambda: PeerTool(tofu, restapi, root, api, n)
+            makers[PEER] = lambda: PeerTool(tofu, restapi, root, api, n, parallelism=options.peer_parallelism)
         names = list(makers)[:: -1 if run % 2 else 1]
         timed: dict[str, list[Timing]] = {}
         for name in names:
@@ -198,6 +199,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--tofu", type=Path, help="an OpenTofu binary, to time the peer beside")
     parser.add_argument("--restapi", type=Path, help="the terraform-provider-restapi binary the peer uses")
     parser.add_argument(
+        "--peer-parallelism", type=int, metavar="N", help="tofu's -parallelism (default: tofu's own, 10)"
+    )
+    parser.add_argument(
         "--compare-env",
         action="append",
         default=[],
@@ -230,6 +234,7 @@ def main(argv: list[str]) -> int:
         args.tofu,
         args.restapi,
         args.api_flag,
+        args.peer_parallelism,
     )
 
     rows: list[dict[str, Any]] = []

@@ -121,9 +121,24 @@ class PeerTool:
         "destroy": ("destroy", "-auto-approve"),
     }
 
-    def __init__(self, tofu: Path, restapi: Path, root: Path, api: Api, count: int) -> None:
+    def __init__(
+        self,
+        tofu: Path,
+        restapi: Path,
+        root: Path,
+        api: Api,
+        count: int,
+        variables: dict[str, str] | None = None,
+        parallelism: int | None = None,
+    ) -> None:
+        """`variables` set main.tf's configuration choices (its defaults: the fastest that plans right);
+        `parallelism`, tofu's `-parallelism` (None: tofu's default, 10)."""
         self.name = "OpenTofu + restapi"
         self.tofu = tofu
+        self.flags = [f"-var={key}={value}" for key, value in (variables or {}).items()]
+        if parallelism:
+            self.flags.append(f"-parallelism={parallelism}")
+        self.output = ""
         self.api = api
         self.dir = root / "peer"
         self.dir.mkdir(parents=True)
@@ -152,7 +167,7 @@ class PeerTool:
         self.api.post("/_admin/reset-stats")
         started = time.perf_counter()
         done = subprocess.run(
-            [str(self.tofu), *self.COMMANDS[operation], "-no-color", f"-var=suffix={self.suffix}"],
+            [str(self.tofu), *self.COMMANDS[operation], "-no-color", f"-var=suffix={self.suffix}", *self.flags],
             cwd=self.dir,
             env=self.env,
             capture_output=True,
@@ -160,6 +175,7 @@ class PeerTool:
             timeout=3600,
         )
         seconds = time.perf_counter() - started
+        self.output = done.stdout + done.stderr
         if done.returncode != 0:
             raise RuntimeError(
                 f"tofu {operation} failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}"

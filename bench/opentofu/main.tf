@@ -1,6 +1,9 @@
 # The benchmark's peer: N webhooks of the local API stand-in managed by OpenTofu with Mastercard's
 # generic REST provider (`restapi_object`), as a platform team would write it. python -m bench runs
 # it with a CLI config whose dev_overrides point at the provider binary it is given.
+#
+# The defaults are the fastest configuration that still plans right (no change on a second plan,
+# the token never shown); `python -m bench.peer_configs` times the others (docs/benchmarks.md).
 
 terraform {
   required_providers {
@@ -19,6 +22,12 @@ variable "api_token" {
   sensitive = true
 }
 
+variable "hook_token" {
+  type      = string
+  sensitive = true # the hooks' `data` is shown as (sensitive value) in plans
+  default   = "bench-token"
+}
+
 variable "n" {
   type = number
 }
@@ -28,13 +37,24 @@ variable "suffix" {
   default = "v1"
 }
 
+variable "ignore_all_server_changes" {
+  description = "true: plans compare with nothing the server says; false: with the fields not listed in ignore_changes_to"
+  type        = bool
+  default     = true
+}
+
+variable "write_returns_object" {
+  description = "true: a PUT's answer is taken as the object written; false: a read follows each PUT"
+  type        = bool
+  default     = true
+}
+
 provider "restapi" {
-  uri          = var.api_url
-  id_attribute = "webhookId"
-  # POST /webhooks answers the created webhook with its id, and a PUT's answer is taken as the
-  # object written: no read after a create or an update (the fastest setting that plans right).
-  create_returns_object = true
-  write_returns_object  = true
+  uri                   = var.api_url
+  id_attribute          = "webhookId"
+  create_returns_object = true # the POST answers the webhook with its id (without it, no id is learnt)
+  write_returns_object  = var.write_returns_object
+  update_method         = "PUT"
   headers = {
     Authorization  = "Bearer ${var.api_token}"
     "Content-Type" = "application/json"
@@ -47,9 +67,10 @@ resource "restapi_object" "hook" {
   data = jsonencode({
     endpoint    = "https://bench.example.com/${var.suffix}/${count.index}"
     authType    = "bearer"
-    token       = "bench-token"
+    token       = var.hook_token
     isAlertHook = false
   })
+  ignore_all_server_changes = var.ignore_all_server_changes
   # Reads mask the token and add the id and unset fields: without this every plan would update.
-  ignore_changes_to = ["token", "password", "userName", "webhookId"]
+  ignore_changes_to = var.ignore_all_server_changes ? null : ["token", "password", "userName", "webhookId"]
 }
