@@ -26,8 +26,14 @@ HOOK_TOKEN = "bench-token"
 CONFIGURATIONS = {
     "ignore_changes_to, no read after a PUT": {"ignore_all_server_changes": "false", "write_returns_object": "true"},
     "ignore_changes_to, a read after each PUT": {"ignore_all_server_changes": "false", "write_returns_object": "false"},
-    "ignore_all_server_changes, no read after a PUT": {"ignore_all_server_changes": "true", "write_returns_object": "true"},
-    "ignore_all_server_changes, a read after each PUT": {"ignore_all_server_changes": "true", "write_returns_object": "false"},
+    "ignore_all_server_changes, no read after a PUT": {
+        "ignore_all_server_changes": "true",
+        "write_returns_object": "true",
+    },
+    "ignore_all_server_changes, a read after each PUT": {
+        "ignore_all_server_changes": "true",
+        "write_returns_object": "false",
+    },
 }
 STEPS = ("create", "plan", "update", "plan again", "refresh", "destroy")
 
