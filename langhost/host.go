@@ -107,6 +107,19 @@ func choose[T any](option, name string, names []string, values ...T) (T, error) 
 	return zero, fmt.Errorf("unsupported %s option %q in Pulumi.yaml: use %s", option, name, strings.Join(names, ", "))
 }
 
+// memoOf is the memo of the project's virtualenv, for the pip toolchain only (poetry and uv
+// keep theirs where their lock files say), or nil.
+func memoOf(opts toolchain.PythonOptions) *memo {
+	if opts.Toolchain != toolchain.Pip || opts.Virtualenv == "" {
+		return nil
+	}
+	venv := opts.Virtualenv
+	if !filepath.IsAbs(venv) {
+		venv = filepath.Join(opts.Root, venv)
+	}
+	return openMemo(filepath.Clean(venv))
+}
+
 func resolveToolchain(info *pulumirpc.ProgramInfo, isPlugin bool) (toolchain.Toolchain, toolchain.PythonOptions, error) {
 	opts, err := pythonOptions(info, isPlugin)
 	if err != nil {
@@ -140,7 +153,7 @@ func (h *host) GetRequiredPlugins(
 func (h *host) GetRequiredPackages(
 	ctx context.Context, req *pulumirpc.GetRequiredPackagesRequest,
 ) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	tc, _, err := resolveToolchain(req.GetInfo(), false)
+	tc, opts, err := resolveToolchain(req.GetInfo(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +165,7 @@ func (h *host) GetRequiredPackages(
 	if err := tc.EnsureVenv(ctx, req.GetInfo().GetProgramDirectory(), false, true, stdout, stderr); err != nil {
 		return nil, err
 	}
-	packages, err := requiredPackages(ctx, tc)
+	packages, err := requiredPackages(ctx, tc, memoOf(opts))
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +216,10 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	}
 	// Interrupt first, so the program can finish what it is sending; kill only if it lingers.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	// In a process group of its own: the engine stops this host by interrupting the host's group,
+	// and the program is then given a moment to end by itself (main.go) rather than interrupted
+	// in the middle of reporting why the update failed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if cmd.Env == nil {
@@ -386,7 +403,7 @@ func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumir
 	if err != nil {
 		return nil, err
 	}
-	info, err := about(ctx, tc, opts.Toolchain == toolchain.Pip)
+	info, err := about(ctx, tc, opts.Toolchain == toolchain.Pip, memoOf(opts))
 	if err != nil {
 		return nil, err
 	}
@@ -513,21 +530,29 @@ except importlib.metadata.PackageNotFoundError:
 print(json.dumps({"executable": sys.executable, "python": platform.python_version(), "pip": pip}))`
 
 // about is the toolchain's About: for pip in one interpreter, for poetry and uv as the SDK asks them.
-func about(ctx context.Context, tc toolchain.Toolchain, pip bool) (toolchain.Info, error) {
+// The answer is the memo's (memo.go) while the environment is unchanged.
+func about(ctx context.Context, tc toolchain.Toolchain, pip bool, memo *memo) (toolchain.Info, error) {
 	if !pip {
 		return tc.About(ctx)
 	}
-	cmd, err := tc.Command(ctx, "-c", pipAbout)
+	var raw struct{ Executable, Python, Pip string }
+	err := memo.answer("about", &raw, func() (any, []string, error) {
+		cmd, err := tc.Command(ctx, "-c", pipAbout)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, nil, fmt.Errorf("could not ask Python about itself: %w", err)
+		}
+		var said struct{ Executable, Python, Pip string }
+		if err := json.Unmarshal(out, &said); err != nil {
+			return nil, nil, fmt.Errorf("could not read what Python said of itself: %w", err)
+		}
+		return said, nil, nil
+	})
 	if err != nil {
 		return toolchain.Info{}, err
-	}
-	out, err := cmd.Output()
-	if err != nil {
-		return toolchain.Info{}, fmt.Errorf("could not ask Python about itself: %w", err)
-	}
-	var raw struct{ Executable, Python, Pip string }
-	if err := json.Unmarshal(out, &raw); err != nil {
-		return toolchain.Info{}, fmt.Errorf("could not read what Python said of itself: %w", err)
 	}
 	info := toolchain.Info{PythonExecutable: raw.Executable}
 	// Unparsable versions stay zero, as the SDK's toolchain leaves them.

@@ -28,6 +28,9 @@ import (
 // The program runner script of the Python SDK, expected beside this binary.
 const execScript = "pulumi-language-python-exec"
 
+// How long a running program may take to end by itself once the engine stops this host.
+const programGrace = 2 * time.Second
+
 func main() {
 	showVersion := flag.Bool("version", false, "print the version and exit")
 	executor := flag.String("use-executor", "", "the program runner to use instead of the one beside this binary")
@@ -62,12 +65,16 @@ func main() {
 		engineAddress = args[0]
 	}
 
+	host := newHost(runner, engineAddress)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	cancel := make(chan bool)
 	go func() {
 		<-ctx.Done()
 		stop()
-		close(cancel)
+		close(cancel) // serves no new request; a program that runs is waited for
+		// The engine stops its plugins as soon as a step fails, often while the program is still
+		// reporting the failure: it gets a moment to finish before it is interrupted.
+		time.AfterFunc(programGrace, host.cancel)
 	}()
 	if engineAddress != "" {
 		// Exit when the engine goes away, rather than linger as an orphan.
@@ -79,7 +86,7 @@ func main() {
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Cancel: cancel,
 		Init: func(server *grpc.Server) error {
-			pulumirpc.RegisterLanguageRuntimeServer(server, newHost(runner, engineAddress))
+			pulumirpc.RegisterLanguageRuntimeServer(server, host)
 			return nil
 		},
 	})

@@ -29,36 +29,47 @@ for dist in importlib.metadata.distributions(path=[p for p in sys.path if p]):
     if not name or name in seen:
         continue
     seen.add(name)
-    plugin = ""
+    plugin, looked = "", []
     try:
         spec = importlib.util.find_spec(name.replace("-", "_"))
     except Exception:
         spec = None
     for location in (spec.submodule_search_locations or []) if spec else []:
+        looked.append(str(location))
         path = os.path.join(str(location), "pulumi-plugin.json")
         if os.path.isfile(path):
             plugin = path
             break
-    found.append({"name": name, "version": dist.version, "plugin": plugin})
+    found.append({"name": name, "version": dist.version, "plugin": plugin, "looked": looked})
 print(json.dumps(found))`
+
+// installedPackage is one distribution as installedPackages prints it.
+type installedPackage struct {
+	Name, Version, Plugin string
+	Looked                []string // the directories searched for pulumi-plugin.json
+}
 
 // requiredPackages lists the resource plugins of the Pulumi packages installed in the
 // toolchain's environment: a package is one if it ships pulumi-plugin.json or is named
-// pulumi-*; `"resource": false` in that file says it needs no plugin.
-func requiredPackages(ctx context.Context, tc toolchain.Toolchain) ([]*pulumirpc.PackageDependency, error) {
-	cmd, err := tc.Command(ctx, "-c", installedPackages)
+// pulumi-*; `"resource": false` in that file says it needs no plugin. The list of
+// distributions is the memo's (memo.go) while the environment is unchanged.
+func requiredPackages(
+	ctx context.Context, tc toolchain.Toolchain, memo *memo,
+) ([]*pulumirpc.PackageDependency, error) {
+	var installed []installedPackage
+	err := memo.answer("installed packages", &installed, func() (any, []string, error) {
+		listed, err := listInstalled(ctx, tc)
+		var watched []string
+		for _, pkg := range listed {
+			watched = append(watched, pkg.Looked...)
+			if pkg.Plugin != "" {
+				watched = append(watched, pkg.Plugin)
+			}
+		}
+		return listed, watched, err
+	})
 	if err != nil {
 		return nil, err
-	}
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("could not list the Python packages: %w", err)
-	}
-	var installed []struct {
-		Name, Version, Plugin string
-	}
-	if err := json.Unmarshal(out, &installed); err != nil {
-		return nil, fmt.Errorf("could not read the list of Python packages: %w", err)
 	}
 
 	packages := []*pulumirpc.PackageDependency{}
@@ -146,4 +157,21 @@ func pluginVersion(pythonVersion string) (string, bool) {
 		version += "+" + build
 	}
 	return version, true
+}
+
+// listInstalled runs installedPackages in the toolchain's interpreter.
+func listInstalled(ctx context.Context, tc toolchain.Toolchain) ([]installedPackage, error) {
+	cmd, err := tc.Command(ctx, "-c", installedPackages)
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("could not list the Python packages: %w", err)
+	}
+	var installed []installedPackage
+	if err := json.Unmarshal(out, &installed); err != nil {
+		return nil, fmt.Errorf("could not read the list of Python packages: %w", err)
+	}
+	return installed, nil
 }
