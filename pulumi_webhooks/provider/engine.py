@@ -10,6 +10,7 @@ for it, and then sees every webhook it made.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
@@ -100,5 +101,18 @@ def watch(address: str | None = None) -> EngineWatch:
     with _watch_lock:
         if _watch is None:
             host, _, port = (address or "").rpartition(":")
-            _watch = EngineWatch((host, int(port)) if host and port.isdigit() else engine_address())
+            engine = (host, int(port)) if host and port.isdigit() else engine_address()
+            _watch = EngineWatch(engine)
+            if engine is not None:  # a provider process, started by an engine
+                atexit.register(_end_now)
         return _watch
+
+
+def _end_now() -> None:
+    """Ends a provider process once its server has stopped and its calls are done (the engine
+    stops each provider at the end of every preview and update, and waits for it to exit).
+    The interpreter's own teardown (its modules, gRPC's threads) would take another 0.1 s."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(1 if hasattr(sys, "last_value") else 0)  # an unhandled exception keeps its exit status
