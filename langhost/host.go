@@ -42,6 +42,10 @@ type host struct {
 	cancel        context.CancelFunc
 }
 
+// programGrace is how long a running program may take to end by itself once the engine cancels
+// it or stops this host, before it is interrupted.
+const programGrace = 2 * time.Second
+
 func newHost(runner, engineAddress string) *host {
 	cancelled, cancel := context.WithCancel(context.Background())
 	return &host{runner: runner, engineAddress: engineAddress, cancelled: cancelled, cancel: cancel}
@@ -206,10 +210,11 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		return nil, fmt.Errorf("could not serialize the secret config keys: %w", err)
 	}
 
-	// The program stops when the engine cancels, or when this request ends.
+	// The program stops when the engine cancels (Cancel waits programGrace), or programGrace
+	// after this request ends: the engine ends it as soon as a step fails.
 	runCtx, stop := context.WithCancel(h.cancelled)
 	defer stop()
-	context.AfterFunc(ctx, stop)
+	context.AfterFunc(ctx, func() { time.AfterFunc(programGrace, stop) })
 	cmd, err := tc.Command(runCtx, append([]string{h.runner}, h.runnerArgs(req)...)...)
 	if err != nil {
 		return nil, err
@@ -217,8 +222,8 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	// Interrupt first, so the program can finish what it is sending; kill only if it lingers.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	// In a process group of its own: the engine stops this host by interrupting the host's group,
-	// and the program is then given a moment to end by itself (main.go) rather than interrupted
-	// in the middle of reporting why the update failed.
+	// and the program is then given a moment to end by itself (programGrace) rather than
+	// interrupted in the middle of reporting why the update failed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -487,8 +492,10 @@ func (h *host) Template(ctx context.Context, req *pulumirpc.TemplateRequest) (*p
 	return &pulumirpc.TemplateResponse{}, nil
 }
 
+// Cancel stops a running program, after a moment in which it may end by itself: the engine
+// cancels as soon as a step fails, often while the program is still reporting the failure.
 func (h *host) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
-	h.cancel()
+	time.AfterFunc(programGrace, h.cancel)
 	return &emptypb.Empty{}, nil
 }
 

@@ -28,9 +28,6 @@ import (
 // The program runner script of the Python SDK, expected beside this binary.
 const execScript = "pulumi-language-python-exec"
 
-// How long a running program may take to end by itself once the engine stops this host.
-const programGrace = 2 * time.Second
-
 func main() {
 	showVersion := flag.Bool("version", false, "print the version and exit")
 	executor := flag.String("use-executor", "", "the program runner to use instead of the one beside this binary")
@@ -72,8 +69,6 @@ func main() {
 		<-ctx.Done()
 		stop()
 		close(cancel) // serves no new request; a program that runs is waited for
-		// The engine stops its plugins as soon as a step fails, often while the program is still
-		// reporting the failure: it gets a moment to finish before it is interrupted.
 		time.AfterFunc(programGrace, host.cancel)
 	}()
 	if engineAddress != "" {
