@@ -78,6 +78,7 @@ class Options:
     restapi: Path | None
     api_flags: list[str] = field(default_factory=list)
     peer_parallelism: int | None = None
+    peer_refresh: bool = True
 
 
 def scenario(n: int, latency_ms: int, root: Path, options: Options, run: int) -> dict[str, list[Timing]]:
@@ -94,7 +95,9 @@ def scenario(n: int, latency_ms: int, root: Path, options: Options, run: int) ->
         makers[EMPTY] = lambda: PulumiTool(EMPTY, "fleet", root / "empty", api, 0, options.env, {})
         if options.tofu and options.restapi:
             tofu, restapi = options.tofu, options.restapi
-            makers[PEER] = lambda: PeerTool(tofu, restapi, root, api, n, parallelism=options.peer_parallelism)
+            makers[PEER] = lambda: PeerTool(
+                tofu, restapi, root, api, n, parallelism=options.peer_parallelism, refresh=options.peer_refresh
+            )
         names = list(makers)[:: -1 if run % 2 else 1]
         timed: dict[str, list[Timing]] = {}
         for name in names:
@@ -202,6 +205,11 @@ def main(argv: list[str]) -> int:
         "--peer-parallelism", type=int, metavar="N", help="tofu's -parallelism (default: tofu's own, 10)"
     )
     parser.add_argument(
+        "--peer-no-refresh",
+        action="store_true",
+        help="the peer plans, updates and destroys with -refresh=false (no read first, as pulumi's defaults)",
+    )
+    parser.add_argument(
         "--compare-env",
         action="append",
         default=[],
@@ -235,6 +243,7 @@ def main(argv: list[str]) -> int:
         args.restapi,
         args.api_flag,
         args.peer_parallelism,
+        not args.peer_no_refresh,
     )
 
     rows: list[dict[str, Any]] = []
@@ -262,6 +271,13 @@ def main(argv: list[str]) -> int:
                                 f"{program} {timing.operation} N={n} run {run}: API calls {timing.calls}, "
                                 f"expected {wanted}"
                             )
+                for timing in results.get(PEER, []):  # the peer must do the same work: its writes
+                    writes = {route: count for route, count in timing.calls.items() if not route.startswith("GET")}
+                    wanted = {
+                        r: c for r, c in expected_calls(PEER, timing.operation, n).items() if r != "GET /webhooks"
+                    }
+                    if writes != wanted:
+                        failures.append(f"peer {timing.operation} N={n} run {run}: writes {writes}, expected {wanted}")
             rows.extend(summarize(per_run, n, latency))
 
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, api_server(0, Path(tmp)) as api:

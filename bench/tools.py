@@ -130,14 +130,18 @@ class PeerTool:
         count: int,
         variables: dict[str, str] | None = None,
         parallelism: int | None = None,
+        refresh: bool = True,
     ) -> None:
         """`variables` set main.tf's configuration choices (its defaults: the fastest that plans right);
-        `parallelism`, tofu's `-parallelism` (None: tofu's default, 10)."""
+        `parallelism`, tofu's `-parallelism` (None: tofu's default, 10); `refresh=False`, plan,
+        update and destroy with `-refresh=false` (no read of each object first: as `pulumi up` and
+        `preview` do unless given `--refresh`)."""
         self.name = "OpenTofu + restapi"
         self.tofu = tofu
         self.flags = [f"-var={key}={value}" for key, value in (variables or {}).items()]
         if parallelism:
             self.flags.append(f"-parallelism={parallelism}")
+        self.refresh = refresh
         self.output = ""
         self.api = api
         self.dir = root / "peer"
@@ -167,7 +171,8 @@ class PeerTool:
         self.api.post("/_admin/reset-stats")
         started = time.perf_counter()
         done = subprocess.run(
-            [str(self.tofu), *self.COMMANDS[operation], "-no-color", f"-var=suffix={self.suffix}", *self.flags],
+            [str(self.tofu), *self.COMMANDS[operation], "-no-color", f"-var=suffix={self.suffix}", *self.flags]
+            + ([] if self.refresh or operation == "refresh" else ["-refresh=false"]),
             cwd=self.dir,
             env=self.env,
             capture_output=True,

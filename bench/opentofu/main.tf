@@ -2,8 +2,9 @@
 # generic REST provider (`restapi_object`), as a platform team would write it. python -m bench runs
 # it with a CLI config whose dev_overrides point at the provider binary it is given.
 #
-# The defaults are the fastest configuration that still plans right (no change on a second plan,
-# the token never shown); `python -m bench.peer_configs` times the others (docs/benchmarks.md).
+# The defaults are the fastest configuration that still plans right (an update applied, no change
+# on a second plan, the token never shown); `python -m bench.peer_configs` times the others
+# (docs/benchmarks.md).
 
 terraform {
   required_providers {
@@ -37,10 +38,10 @@ variable "suffix" {
   default = "v1"
 }
 
-variable "ignore_all_server_changes" {
-  description = "true: plans compare with nothing the server says; false: with the fields not listed in ignore_changes_to"
-  type        = bool
-  default     = true
+variable "server_changes" {
+  description = "what plans ignore of what the server says: listed (the fields in ignore_changes_to), additions (also fields it adds), all"
+  type        = string
+  default     = "listed"
 }
 
 variable "write_returns_object" {
@@ -70,7 +71,8 @@ resource "restapi_object" "hook" {
     token       = var.hook_token
     isAlertHook = false
   })
-  ignore_all_server_changes = var.ignore_all_server_changes
   # Reads mask the token and add the id and unset fields: without this every plan would update.
-  ignore_changes_to = var.ignore_all_server_changes ? null : ["token", "password", "userName", "webhookId"]
+  ignore_changes_to         = var.server_changes == "all" ? null : ["token", "password", "userName", "webhookId"]
+  ignore_server_additions   = var.server_changes == "additions"
+  ignore_all_server_changes = var.server_changes == "all" # plans then miss the program's own changes too
 }
