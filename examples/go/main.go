@@ -1,10 +1,11 @@
 // Webhooks from Go: the program, and a small deployment driver on the Automation API (an inline
 // program runs in this process: no Go language host).
 //
-//	go run . up|preview|refresh|destroy     # in the project directory WEBHOOKS_PROJECT_DIR
+//	bin/webhooks-go up|preview|refresh|destroy     # built as docs/languages.md says
 //
-// The stack is `dev` of the backend PULUMI_BACKEND_URL; the `webhooks` plugin is the one in
-// WEBHOOKS_PLUGIN_DIR (where `pip install pulumi-webhooks` put `pulumi-resource-webhooks`).
+// The stack is `dev` of the backend PULUMI_BACKEND_URL, in the project directory
+// WEBHOOKS_PROJECT_DIR (the driver writes its Pulumi.yaml there); the `webhooks` plugin is the
+// one in WEBHOOKS_PLUGIN_DIR (where `pip install pulumi-webhooks` put `pulumi-resource-webhooks`).
 // The API's URL and credentials, and the hooks' secrets, are stack config (`pulumi config set`).
 package main
 
@@ -85,7 +86,7 @@ type summary struct {
 func run(ctx context.Context, command string) (summary, error) {
 	workDir := os.Getenv("WEBHOOKS_PROJECT_DIR")
 	if workDir == "" {
-		workDir, _ = os.Getwd()
+		return summary{}, errors.New("set WEBHOOKS_PROJECT_DIR to the stack's project directory")
 	}
 	pluginDir := os.Getenv("WEBHOOKS_PLUGIN_DIR")
 	if pluginDir == "" {

@@ -77,7 +77,7 @@ def wait_for_locks(project: Project, held: bool, runner: subprocess.Popen[str], 
         assert time.monotonic() < deadline, what
         if not running:
             out, err = runner.communicate()
-            raise AssertionError(f"{what}: it exited {runner.returncode}: {out}{err}")
+            raise AssertionError(f"{what}: it exited {runner.returncode}: {out or ''}{err or ''}")
         time.sleep(0.1)
 
 
