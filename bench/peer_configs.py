@@ -10,7 +10,8 @@ again, refresh, destroy, in one API server per run. With `--no-refresh`, plans, 
 destroy read no object first (`-refresh=false`, as `pulumi preview` and `up` do by default). A
 configuration is correct only when the API holds exactly what create and update asked, both
 plans find nothing to change (`plan -detailed-exitcode` exits 0), and no plan or apply prints
-the hooks' token. Prints a Markdown table: seconds, median of the runs.
+the hooks' token. A plan with `-refresh=false` compares the program with state alone, so for
+those rows only the first check can fail. Prints a Markdown table: seconds, median of the runs.
 """
 
 from __future__ import annotations
