@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 
 from ..errors import EngineGone
-from ..sdk_internals import engine_address
+from ..sdk_internals import end_provider_process, engine_address
 
 log = logging.getLogger("pulumi_webhooks.engine")
 
@@ -104,15 +104,5 @@ def watch(address: str | None = None) -> EngineWatch:
             engine = (host, int(port)) if host and port.isdigit() else engine_address()
             _watch = EngineWatch(engine)
             if engine is not None:  # a provider process, started by an engine
-                atexit.register(_end_now)
+                atexit.register(end_provider_process)
         return _watch
-
-
-def _end_now() -> None:
-    """Ends a provider process once its server has stopped and its calls are done (the engine
-    stops each provider at the end of every preview and update, and waits for it to exit).
-    The interpreter's own teardown (its modules, gRPC's threads) would take another 0.1 s."""
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(1 if hasattr(sys, "last_value") else 0)  # an unhandled exception keeps its exit status
