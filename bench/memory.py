@@ -8,12 +8,14 @@ from pathlib import Path
 from types import TracebackType
 
 TICKS = os.sysconf("SC_CLK_TCK")
+PROVIDERS = (b"pulumi.dynamic", b"pulumi_webhooks.spare", b"pulumi-resource-webhooks")
 
 
 class ProviderProcesses:
-    """Samples every provider process of this package (`pulumi.dynamic`, and the plugin
-    `pulumi-resource-webhooks`): VmHWM (the kernel's own peak-RSS mark) and user+system CPU time,
-    both as last seen before the process ended."""
+    """Samples every provider process of this package (`pulumi.dynamic`, one started ahead,
+    `pulumi_webhooks.spare`, used or not, and the plugin `pulumi-resource-webhooks`): VmHWM (the
+    kernel's own peak-RSS mark) and user+system CPU time, both as last seen before the process
+    ended."""
 
     def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval
@@ -36,7 +38,7 @@ class ProviderProcesses:
     def _sample(self, proc: Path) -> None:
         try:
             command = (proc / "cmdline").read_bytes()
-            if b"pulumi.dynamic" not in command and b"pulumi-resource-webhooks" not in command:
+            if not any(name in command for name in PROVIDERS):
                 return
             stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
             self._cpu_ticks[int(proc.name)] = int(stat[11]) + int(stat[12])  # utime, stime

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from harness.project import STACK, Project, Run, pulumi_command
-from pulumi_webhooks.cli.orphans import engine_address
+from pulumi_webhooks.cli.orphans import engine_address, spare_cli
 
 
 def start_up(project: Project, output: Path) -> subprocess.Popen[bytes]:
@@ -56,13 +56,14 @@ def interrupt_up(project: Project, sig: signal.Signals, after_hooks: int) -> Non
 
 
 def providers_of(project: Project) -> list[int]:
-    """The pids of the provider processes (dynamic or plugin) of the project's runs that still run."""
+    """The pids of the provider processes (dynamic, started ahead or plugin) of the project's runs that
+    still run."""
     marker = f"PULUMI_HOME={project.env['PULUMI_HOME']}".encode()
     found = []
     for proc in Path("/proc").iterdir():
         try:
             args = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
-            ours = proc.name.isdigit() and engine_address(args) is not None
+            ours = proc.name.isdigit() and (engine_address(args) is not None or spare_cli(args) is not None)
             if ours and marker in (proc / "environ").read_bytes():
                 found.append(int(proc.name))
         except OSError:  # gone meanwhile

@@ -40,6 +40,8 @@ type host struct {
 	engineAddress string
 	cancelled     context.Context // done once the engine sends Cancel
 	cancel        context.CancelFunc
+
+	spareOnce sync.Once // a provider started ahead of the engine's request (package spare)
 }
 
 // programGrace is how long a running program may take to end by itself once the engine cancels
@@ -157,6 +159,7 @@ func (h *host) GetRequiredPlugins(
 func (h *host) GetRequiredPackages(
 	ctx context.Context, req *pulumirpc.GetRequiredPackagesRequest,
 ) (*pulumirpc.GetRequiredPackagesResponse, error) {
+	h.startSpare(req.GetInfo(), "", nil)
 	tc, opts, err := resolveToolchain(req.GetInfo(), false)
 	if err != nil {
 		return nil, err
@@ -192,6 +195,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if err := typecheck(ctx, tc, opts); err != nil {
 		return nil, err
 	}
+	h.startSpare(req.GetInfo(), req.GetProject(), req.GetConfig())
 
 	configMap := req.GetConfig()
 	if configMap == nil {
@@ -397,6 +401,7 @@ func (h *host) InstallDependencies(
 }
 
 func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
+	h.startSpare(req.GetInfo(), "", nil)
 	opts := toolchain.PythonOptions{Toolchain: toolchain.Pip}
 	if req.GetInfo() != nil {
 		var err error

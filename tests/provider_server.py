@@ -1,5 +1,6 @@
 """The provider processes the engine launches, driven from a test: the dynamic-provider server
-(`python -u -m pulumi.dynamic`) and the `webhooks` plugin (`pulumi-resource-webhooks`).
+(`python -u -m pulumi.dynamic`, or started ahead: `python -m pulumi_webhooks.spare`) and the
+`webhooks` plugin (`pulumi-resource-webhooks`).
 
 `Engine` plays the engine's side of the provider protocol. For the dynamic provider, each request
 carries the serialized provider in `__provider`, as the engine's do; the plugin has none.
@@ -74,6 +75,7 @@ class Engine:
 
 DYNAMIC = (sys.executable, "-u", "-m", "pulumi.dynamic")
 PLUGIN = (str(Path(sys.executable).with_name("pulumi-resource-webhooks")),)
+SPARE = (sys.executable, "-u", "-m", "pulumi_webhooks.spare")
 
 
 def start_engine(
@@ -85,14 +87,39 @@ def start_engine(
 ) -> Engine:
     """The provider process (`command`), started as the engine starts it: with the engine's `address` as
     its argument when given (a listening socket of the test's, which plays the engine's)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOKS_")}
     process = subprocess.Popen(
         [*command, *([address] if address else [])],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
-        env={**clean, **(env or {})},
+        env=_environment(env),
     )
+    return _connect(process, provider, urn)
+
+
+def start_spare(provider: str | None, urn: str, address: str, spare_dir: Path, cli: int | None = None) -> Engine:
+    """A provider started ahead (`python -m pulumi_webhooks.spare`), taken over as its launcher takes
+    it (langhost/spare): the engine's `address` on its stdin. `cli` is the `pulumi` it is for (this
+    test's process by default)."""
+    process = subprocess.Popen(
+        [*SPARE, "--cli", str(cli or os.getpid()), "--spare-dir", str(spare_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        env=_environment(None),
+    )
+    assert process.stdin is not None
+    process.stdin.write(f"{address}\n".encode())
+    process.stdin.close()
+    return _connect(process, provider, urn)
+
+
+def _environment(env: dict[str, str] | None) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOKS_")}
+    return {**clean, **(env or {})}
+
+
+def _connect(process: subprocess.Popen[bytes], provider: str | None, urn: str) -> Engine:
     assert process.stdout is not None
     port = int(process.stdout.readline().strip())
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")

@@ -12,7 +12,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -22,7 +24,7 @@ from pulumi.runtime.proto import provider_pb2
 
 from harness.api import OTHER_PASSWORD, OTHER_USER, PASSWORD, STATIC_TOKEN, USER, Api
 from pulumi_webhooks import WebhookProvider
-from tests.provider_server import Engine, plain, start_engine, struct
+from tests.provider_server import Engine, plain, start_engine, start_spare, struct
 from tests.support import ApiFactory
 
 URN = "urn:pulumi:dev::proj::pulumi-python:dynamic/webhooks:Webhook::hook"
@@ -252,13 +254,24 @@ def test_the_serialized_provider_is_tiny_stable_and_secret_free() -> None:
     assert other.stdout.strip() == PROVIDER
 
 
+@pytest.fixture
+def engine_address() -> Iterator[str]:
+    """A listening socket that plays the engine's address for as long as the test runs."""
+    with socket.socket() as engine_socket:
+        engine_socket.bind(("127.0.0.1", 0))
+        engine_socket.listen()
+        yield f"127.0.0.1:{engine_socket.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("ahead", [False, True], ids=["sdk-launched", "started-ahead"])
 def test_per_hook_calls_run_more_than_four_at_once_up_to_the_connection_s_limit(
-    start_api: ApiFactory, engines: list[Engine]
+    start_api: ApiFactory, engines: list[Engine], engine_address: str, tmp_path: Path, ahead: bool
 ) -> None:
     """The SDK's server runs four provider calls at once; the provider widens it to
-    webhooks:maxConcurrentRequests, so that the engine's own parallelism is the limit."""
+    webhooks:maxConcurrentRequests, so that the engine's own parallelism is the limit. A provider
+    started ahead (langhost/spare) runs the SDK's server too, and is widened the same."""
     api = start_api("--latency-ms", "300")
-    engine = start_engine(PROVIDER, URN)
+    engine = start_spare(PROVIDER, URN, engine_address, tmp_path) if ahead else start_engine(PROVIDER, URN)
     engines.append(engine)
     engine.configure(
         {
@@ -276,13 +289,18 @@ def test_per_hook_calls_run_more_than_four_at_once_up_to_the_connection_s_limit(
     assert len(api.webhooks()) == 13
 
 
-def test_a_provider_whose_engine_is_gone_writes_nothing_more_and_ends(api: Api, engines: list[Engine]) -> None:
+@pytest.mark.parametrize("ahead", [False, True], ids=["sdk-launched", "started-ahead"])
+def test_a_provider_whose_engine_is_gone_writes_nothing_more_and_ends(
+    api: Api, engines: list[Engine], tmp_path: Path, ahead: bool
+) -> None:
     """A killed `pulumi` leaves its provider process running (it has a process group of its own)."""
     with socket.socket() as engine_socket:
         engine_socket.bind(("127.0.0.1", 0))
         engine_socket.listen()
         address = f"127.0.0.1:{engine_socket.getsockname()[1]}"
-        engine = start_engine(PROVIDER, URN, address=address)
+        engine = (
+            start_spare(PROVIDER, URN, address, tmp_path) if ahead else start_engine(PROVIDER, URN, address=address)
+        )
         engines.append(engine)
         engine.configure({"webhooks:apiUrl": api.url, "webhooks:apiUserName": USER, "webhooks:apiPassword": PASSWORD})
         engine.create(BEARER)
@@ -293,6 +311,28 @@ def test_a_provider_whose_engine_is_gone_writes_nothing_more_and_ends(api: Api, 
     assert raised.value.details().startswith("the `pulumi` that started this provider is gone")  # type: ignore[attr-defined]
     assert len(api.webhooks()) == 1 and api.stats()["requests"]["POST /webhooks"] == 1, "no write after it"
     assert engine.process.wait(timeout=15) == 0, "and the process ends by itself"
+
+
+def test_a_provider_started_ahead_and_never_taken_ends_with_its_pulumi(tmp_path: Path) -> None:
+    """It serves no engine, so nothing can be in flight: it ends at once, and its description with it."""
+    cli = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1.5)"])
+    spare_dir = tmp_path / "spare"
+    spare_dir.mkdir()
+    spare = subprocess.Popen(
+        [sys.executable, "-u", "-m", "pulumi_webhooks.spare", "--cli", str(cli.pid), "--spare-dir", str(spare_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        time.sleep(0.5)
+        assert spare.poll() is None, "it waits while its pulumi runs"
+        cli.wait(timeout=10)
+        assert spare.wait(timeout=5) == 0
+        assert not spare_dir.exists()
+        assert spare.stdout is not None and spare.stdout.read() == b"", "it never served"
+    finally:
+        spare.kill()
+        cli.kill()
 
 
 def test_a_new_address_of_the_same_account_plans_with_one_read_and_another_account_stops(

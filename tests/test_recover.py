@@ -14,7 +14,7 @@ from pulumi_webhooks.api.client import WebhooksClient
 from pulumi_webhooks.api.settings import ClientSettings
 from pulumi_webhooks.cli.holdings import held
 from pulumi_webhooks.cli.migrate import migrate
-from pulumi_webhooks.cli.orphans import engine_address
+from pulumi_webhooks.cli.orphans import engine_address, spare_cli
 from pulumi_webhooks.cli.recovery import settled_repair
 from pulumi_webhooks.cli.repair import repair
 from pulumi_webhooks.model.live import LiveWebhook
@@ -206,10 +206,19 @@ def test_the_step_knows_every_provider_process_of_this_package_by_its_engine(com
     assert engine_address(command) == ("127.0.0.1", 41719)
 
 
+def test_a_provider_started_ahead_is_known_by_the_pulumi_it_was_started_for() -> None:
+    """Its engine's address reaches it on stdin (langhost/spare), so its command line names its CLI."""
+    command = ["/venv/bin/python", "-u", "-m", "pulumi_webhooks.spare", "--cli", "4242", "--spare-dir", "/tmp/s/1"]
+    assert spare_cli(command) == 4242
+    assert engine_address(command) is None
+
+
 def test_other_processes_are_never_taken_for_a_provider() -> None:
     for command in (
         ["/venv/bin/python", "-m", "webhooks_standin", "--port", "8080"],
         ["pulumi-resource-aws", "127.0.0.1:41719"],
         ["/venv/bin/pulumi-resource-webhooks"],  # no engine named: not started by one
+        ["/venv/bin/python", "-m", "pulumi_webhooks", "recover", "--cli", "4242"],
     ):
         assert engine_address(command) is None
+        assert spare_cli(command) is None

@@ -7,7 +7,9 @@ nothing once its engine is gone and ends when its calls in flight are done
 these processes to end before it looks at the account. They are found through /proc (Linux; none
 elsewhere): the dynamic provider (`python -m pulumi.dynamic HOST:PORT`) or the plugin
 (`pulumi-resource-webhooks HOST:PORT`, or the installed plugin's directory run by a language host)
-whose working directory is the project's and whose engine no longer answers at HOST:PORT.
+whose working directory is the project's and whose engine no longer answers at HOST:PORT; or a
+dynamic provider started ahead (`python -m pulumi_webhooks.spare --cli PID ...`) whose `pulumi`
+process has ended.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pathlib import Path
 from ..provider.engine import answers
 
 PROC = Path("/proc")
+SPARE = "pulumi_webhooks.spare"
+"""The `python -m` module of a dynamic provider started ahead (langhost/spare)."""
 POLL_SECONDS = 0.5
 
 
@@ -28,12 +32,12 @@ def orphaned_providers(project: Path) -> list[int]:
     for entry in PROC.glob("[0-9]*"):
         try:
             args = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
-            engine = engine_address(args)
-            if engine is None or Path(entry / "cwd").resolve() != wanted:
+            engine, cli = engine_address(args), spare_cli(args)
+            if (engine is None and cli is None) or Path(entry / "cwd").resolve() != wanted:
                 continue
         except OSError:  # gone meanwhile, or not ours to read
             continue
-        if not answers(engine):
+        if not (answers(engine) if engine is not None else (PROC / str(cli)).exists()):
             found.append(int(entry.name))
     return sorted(found)
 
@@ -47,6 +51,14 @@ def engine_address(args: list[str]) -> tuple[str, int] | None:
         if host and port.isdigit() and not arg.startswith("-"):
             return host, int(port)
     return None
+
+
+def spare_cli(args: list[str]) -> int | None:
+    """The `pulumi` a spare provider process (`python -m pulumi_webhooks.spare --cli PID ...`) was
+    started for: its engine's address is not on its command line. None for any other process."""
+    flags = args[args.index(SPARE) + 1 :] if SPARE in args else []
+    value = flags[flags.index("--cli") + 1 :][:1] if "--cli" in flags else []
+    return int(value[0]) if value and value[0].isdigit() else None
 
 
 def _is_provider(arg: str) -> bool:

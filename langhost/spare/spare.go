@@ -1,0 +1,348 @@
+// Package spare starts Python dynamic providers before the engine asks for them, for the engine's
+// launcher to take over.
+//
+// The engine starts a dynamic provider only once the program has registered a resource (or, in
+// a refresh or destroy, at once), and then waits a third of a second for Python, the SDK and
+// this package to load: in each pass, and `up`, `refresh` and `destroy` make two. So a provider
+// is kept ready, a "spare": the language host starts one at its first request (while the CLI
+// derives the stack's secrets key, or while the program starts), and each launch of the
+// provider, `pulumi-resource-pulumi-python`, takes the waiting spare over and starts the next
+// one, for the engine's next pass.
+//
+// A spare is this package's provider server (`python -m pulumi_webhooks.spare`): its
+// modules loaded, it waits for the engine's address on its stdin, then serves. It is taken only
+// by a launch of the same `pulumi` process with the same environment and working directory as
+// the one it was started for, which is how the engine would have started it; otherwise the
+// launcher starts a provider the SDK's way. A spare never taken ends when its `pulumi` does.
+package spare
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Module is the spare's Python entry point: the SDK's dynamic-provider server, this package's
+// provider modules loaded first.
+const Module = "pulumi_webhooks.spare"
+
+// Distribution is the Python distribution that holds Module: no spare without it.
+const Distribution = "pulumi_webhooks"
+
+// portWait bounds how long a launcher waits for a spare's port before starting a provider itself.
+const portWait = 30 * time.Second
+
+// Launch is a provider launch as the engine makes it: the `pulumi` process that makes it (the
+// parent of its plugins), the environment and the working directory.
+type Launch struct {
+	CLI int
+	Env []string
+	Dir string
+}
+
+// Here is a launch by this process's parent, with this process's environment and directory.
+func Here() (Launch, error) {
+	dir, err := os.Getwd()
+	return Launch{CLI: os.Getppid(), Env: os.Environ(), Dir: dir}, err
+}
+
+// described is what a spare's directory records of its launch: the environment as a digest only,
+// since it holds secrets (the passphrase, cloud credentials).
+type described struct {
+	CLI int    `json:"cli"`
+	Dir string `json:"dir"`
+	Env string `json:"envSha256"`
+}
+
+func (l Launch) described() described {
+	env := slices.Clone(l.Env)
+	slices.Sort(env)
+	digest := sha256.Sum256([]byte(strings.Join(env, "\x00")))
+	return described{CLI: l.CLI, Dir: l.Dir, Env: hex.EncodeToString(digest[:])}
+}
+
+// Root is where spares are described: one directory each, for this user only.
+func Root() string {
+	return filepath.Join(os.TempDir(), fmt.Sprintf("pulumi-webhooks-spares-%d", os.Getuid()))
+}
+
+// ownRoot makes Root, or checks the one there: a directory of this user's that only it can use.
+func ownRoot() (string, error) {
+	root := Root()
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return "", err
+	}
+	info, err := os.Lstat(root)
+	if err != nil {
+		return "", err
+	}
+	owner, ok := info.Sys().(*syscall.Stat_t)
+	if !info.IsDir() || !ok || int(owner.Uid) != os.Getuid() || info.Mode().Perm() != 0o700 {
+		return "", fmt.Errorf("%s is not a directory of this user's alone", root)
+	}
+	return root, nil
+}
+
+// interpreter is the Python the SDK's launcher would run for `l`, and its environment: the
+// virtualenv that PULUMI_RUNTIME_VIRTUALENV names, relative to the directory, made absolute and
+// first on PATH, and PYTHONHOME unset. ok is false when the launcher would choose otherwise (no virtualenv, or one
+// that another toolchain finds), or when the virtualenv lacks this package.
+func interpreter(l Launch) (python string, env []string, ok bool) {
+	var venv string
+	for _, kv := range l.Env {
+		if value, found := strings.CutPrefix(kv, "PULUMI_RUNTIME_VIRTUALENV="); found {
+			venv = strings.TrimSuffix(value, "/")
+		}
+	}
+	if venv == "" {
+		return "", nil, false
+	}
+	if !filepath.IsAbs(venv) {
+		venv = filepath.Join(l.Dir, venv)
+	}
+	python = filepath.Join(venv, "bin", "python")
+	installed, _ := filepath.Glob(filepath.Join(venv, "lib*", "python*", "site-packages", Distribution+"-*.dist-info"))
+	if _, err := os.Stat(python); err != nil || len(installed) == 0 {
+		return "", nil, false
+	}
+	for _, kv := range l.Env {
+		key, value, _ := strings.Cut(kv, "=")
+		switch key {
+		case "PYTHONHOME":
+		case "PULUMI_RUNTIME_VIRTUALENV": // the launcher makes it absolute
+			env = append(env, key+"="+venv)
+		case "PATH":
+			env = append(env, "PATH="+filepath.Join(venv, "bin")+":"+value)
+		default:
+			env = append(env, kv)
+		}
+	}
+	return python, env, true
+}
+
+// Ensure starts a spare for `l` unless one is waiting for it already.
+func Ensure(l Launch) error {
+	if waiting(l) {
+		return nil
+	}
+	return Start(l)
+}
+
+// Start starts a spare for `l`: none when the SDK's launcher would not start this package's
+// Python. It runs in a session of its own, so that the engine's signals to the process that
+// started it do not reach it.
+func Start(l Launch) error {
+	python, env, ok := interpreter(l)
+	if !ok {
+		return nil
+	}
+	root, err := ownRoot()
+	if err != nil {
+		return err
+	}
+	removeEnded(root)
+	dir, err := os.MkdirTemp(root, strconv.Itoa(l.CLI)+"-")
+	if err != nil {
+		return err
+	}
+	failed := func(err error) error {
+		_ = os.RemoveAll(dir)
+		return err
+	}
+	// Its stdin, stdout and stderr are named pipes, for the launcher that takes it. Opened
+	// read-write here so that no open waits for the other end; the spare keeps them.
+	var ends []*os.File
+	for _, stream := range []string{"in", "out", "err"} {
+		path := filepath.Join(dir, stream)
+		if err := syscall.Mkfifo(path, 0o600); err != nil {
+			return failed(err)
+		}
+		end, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return failed(err)
+		}
+		defer end.Close()
+		ends = append(ends, end)
+	}
+	cmd := exec.Command(python, "-u", "-m", Module, "--cli", strconv.Itoa(l.CLI), "--spare-dir", dir)
+	cmd.Dir, cmd.Env = l.Dir, env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = ends[0], ends[1], ends[2]
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return failed(err)
+	}
+	go func() { _ = cmd.Wait() }()
+	record, err := json.Marshal(l.described())
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "launch.json"), record, 0o600)
+	}
+	if err == nil {
+		// Last: a launcher takes the spare by renaming this file, so it must find the rest there.
+		err = os.WriteFile(filepath.Join(dir, "ready"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600)
+	}
+	if err != nil {
+		_ = cmd.Process.Kill()
+		return failed(err)
+	}
+	return nil
+}
+
+// waiting tells whether a spare started for `l` is running and not taken yet.
+func waiting(l Launch) bool {
+	for _, dir := range startedFor(l) {
+		if text, err := os.ReadFile(filepath.Join(dir, "ready")); err == nil {
+			if pid, err := strconv.Atoi(string(text)); err == nil && syscall.Kill(pid, 0) == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// startedFor lists the directories of the spares started for `l`.
+func startedFor(l Launch) []string {
+	root, err := ownRoot()
+	if err != nil {
+		return nil
+	}
+	entries, _ := os.ReadDir(root)
+	want := l.described()
+	var found []string
+	for _, entry := range entries {
+		if !strings.HasPrefix(entry.Name(), strconv.Itoa(l.CLI)+"-") {
+			continue
+		}
+		dir := filepath.Join(root, entry.Name())
+		var record described
+		text, err := os.ReadFile(filepath.Join(dir, "launch.json"))
+		if err == nil && json.Unmarshal(text, &record) == nil && record == want {
+			found = append(found, dir)
+		}
+	}
+	return found
+}
+
+// removeEnded removes the descriptions of spares that have ended (a spare never taken removes its
+// own). One without a pid yet is being written, unless it is old.
+func removeEnded(root string) {
+	entries, _ := os.ReadDir(root)
+	for _, entry := range entries {
+		dir := filepath.Join(root, entry.Name())
+		pid, err := readPid(dir)
+		ended := err == nil && syscall.Kill(pid, 0) != nil
+		info, statErr := os.Stat(dir)
+		if ended || (err != nil && statErr == nil && time.Since(info.ModTime()) > time.Minute) {
+			_ = os.RemoveAll(dir)
+		}
+	}
+}
+
+func readPid(dir string) (int, error) {
+	for _, file := range []string{"ready", "taken"} {
+		if text, err := os.ReadFile(filepath.Join(dir, file)); err == nil {
+			return strconv.Atoi(string(text))
+		}
+	}
+	return 0, os.ErrNotExist
+}
+
+// Taken is a spare a launcher took over.
+type Taken struct {
+	pid          int
+	in, out, err *os.File
+}
+
+// Take takes over the spare started for `l`, if there is one that no other launcher took.
+func Take(l Launch) *Taken {
+	for _, dir := range startedFor(l) {
+		if os.Rename(filepath.Join(dir, "ready"), filepath.Join(dir, "taken")) != nil {
+			continue // another launcher's
+		}
+		pid, err := readPid(dir)
+		if err != nil {
+			continue
+		}
+		// Non-blocking opens: the pipes of a spare that is gone have no other end.
+		var files []*os.File
+		for _, stream := range []struct {
+			name string
+			flag int
+		}{{"in", os.O_WRONLY}, {"out", os.O_RDONLY}, {"err", os.O_RDONLY}} {
+			file, err := os.OpenFile(filepath.Join(dir, stream.name), stream.flag|syscall.O_NONBLOCK, 0)
+			if err != nil {
+				break
+			}
+			files = append(files, file)
+		}
+		if len(files) == 3 {
+			return &Taken{pid: pid, in: files[0], out: files[1], err: files[2]}
+		}
+		for _, file := range files {
+			_ = file.Close()
+		}
+	}
+	return nil
+}
+
+// Signal passes a signal the engine sent the launcher on to the spare, as it would reach a
+// provider the launcher had started itself.
+func (t *Taken) Signal(sig syscall.Signal) {
+	_ = syscall.Kill(-t.pid, sig)
+}
+
+// Serve gives the spare the engine's address, then copies its output to `stdout` and `stderr`
+// until it ends: first the line with the port the engine reads, then the rest. False, with
+// nothing written, when the spare ended or gave no port in time: the caller then starts a
+// provider itself.
+func (t *Taken) Serve(engine string, stdout, stderr io.Writer) bool {
+	_, err := io.WriteString(t.in, engine+"\n")
+	_ = t.in.Close()
+	if err != nil {
+		return false
+	}
+	var early bytes.Buffer // stderr before the port: shown only if the spare serves
+	copied := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&early, t.err)
+		close(copied)
+	}()
+	_ = t.out.SetReadDeadline(time.Now().Add(portWait))
+	lines := bufio.NewReader(t.out)
+	port, err := lines.ReadString('\n')
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Signal(syscall.SIGKILL) // alive (it holds the pipe) but stuck
+	}
+	if err != nil {
+		return false
+	}
+	_ = t.out.SetReadDeadline(time.Time{})
+	if _, err := io.WriteString(stdout, port); err != nil {
+		return false
+	}
+	// What stderr said so far, then the rest as it comes.
+	_ = t.err.SetReadDeadline(time.Now())
+	<-copied
+	_ = t.err.SetReadDeadline(time.Time{})
+	_, _ = stderr.Write(early.Bytes())
+	done := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(stderr, t.err)
+		close(done)
+	}()
+	_, _ = io.Copy(stdout, lines)
+	<-done
+	return true
+}

@@ -1,0 +1,100 @@
+"""`python -m pulumi_webhooks.spare --cli PID --spare-dir DIR`: a dynamic-provider process started
+before the engine asks for one.
+
+The language host and the provider launcher start it ahead (langhost/spare), so that Python and
+the SDK are loaded when the engine launches the provider, and this package's provider modules
+(what state's providers unpickle to, pydantic's models, the HTTP client) load meanwhile, in the
+background. When a launcher takes it over, it writes the engine's address on stdin, and the
+process runs the SDK's server as `python -m pulumi.dynamic ENGINE` would. One never taken ends
+when the `pulumi` it was started for (PID) ends; one taken ends as any provider of this package
+does (provider/engine.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import importlib
+import os
+import runpy
+import select
+import shutil
+import sys
+import threading
+import time
+
+PROVIDER_MODULES = ("pulumi_webhooks.provider", "pulumi_webhooks.api.client")
+POLL_SECONDS = 0.2
+"""How often to look for the CLI where its end cannot be waited for (no pidfd)."""
+
+
+def wait_for_exit(pid: int) -> None:
+    """Returns once the process `pid` has ended."""
+    try:
+        handle = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # not Linux 5.3 or later: look now and then
+        while alive(pid):
+            time.sleep(POLL_SECONDS)
+        return
+    select.select([handle], [], [])
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's: it exists
+        pass
+    return True
+
+
+def load_provider_modules() -> None:
+    for module in PROVIDER_MODULES:
+        importlib.import_module(module)
+
+
+def watch_engine(loading: threading.Thread, address: str) -> None:
+    """Once the provider modules are loaded: the engine watch every provider process of this
+    package has (provider/engine.py)."""
+    loading.join()
+    from .provider import engine
+
+    engine.watch(address)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m pulumi_webhooks.spare")
+    parser.add_argument("--cli", type=int, required=True, help="the pid of the `pulumi` it is started for")
+    parser.add_argument("--spare-dir", required=True, help="its description, removed once taken or ended")
+    args = parser.parse_args()
+    taken = threading.Event()
+
+    def end_untaken() -> None:
+        wait_for_exit(args.cli)
+        if not taken.is_set():
+            shutil.rmtree(args.spare_dir, ignore_errors=True)
+            os._exit(0)
+
+    threading.Thread(target=end_untaken, name="webhooks-spare", daemon=True).start()
+    import dill  # noqa: F401  # the SDK server's own imports: done before it can serve
+    import grpc  # noqa: F401
+    import pulumi.dynamic  # noqa: F401
+
+    loading = threading.Thread(target=load_provider_modules, name="webhooks-spare-imports", daemon=True)
+    loading.start()
+    address = sys.stdin.readline().strip()
+    taken.set()
+    shutil.rmtree(args.spare_dir, ignore_errors=True)  # its launcher has opened the pipes
+    if not address:
+        sys.exit(0)  # its launcher is gone
+    from .sdk_internals import end_provider_process  # the SDK's modules, loaded: quick
+
+    atexit.register(end_provider_process)  # as soon as the server stops, modules loaded or not
+    threading.Thread(target=watch_engine, args=(loading, address), name="webhooks-spare-watch", daemon=True).start()
+    sys.argv[1:] = [address]
+    runpy.run_module("pulumi.dynamic", run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    main()
