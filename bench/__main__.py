@@ -12,10 +12,10 @@ For each N and API latency, in each run, side by side against one local API serv
   PYTHONPATH);
 - with --api-flag, the local API server as a vendor may behave: `--api-flag=--page-style=page` pages
   its list.
-Odd runs go through the tools in reverse order. Prints a table (median, min-max over runs, and
-each tool's ratio to the peer's time, pair by pair within a run), then a JSON summary as the
-last line. Exits 1 if an operation of `fleet` or `hooks` made other API calls than the targets (with
---api-flag, list calls aside).
+Odd runs go through the tools in reverse order, after one untimed run of the smallest scenario.
+Prints a table (median, min-max over runs, and each tool's ratio to the peer's time, pair by pair
+within a run), then a JSON summary as the last line. Exits 1 if an operation of `fleet` or
+`hooks` made other API calls than the targets (with --api-flag, list calls aside).
 """
 
 from __future__ import annotations
@@ -226,6 +226,11 @@ def main(argv: list[str]) -> int:
         help="a flag of the local API server, e.g. --api-flag=--page-style=page (repeatable)",
     )
     parser.add_argument("--chart", type=Path, metavar="PNG", help="draw seconds per hook against N into this file")
+    parser.add_argument(
+        "--no-warm-up",
+        action="store_true",
+        help="skip the untimed first run (the first commands on a fresh machine are slower; --quick skips it)",
+    )
     args = parser.parse_args(argv)
     if bool(args.tofu) != bool(args.restapi):
         parser.error("--tofu and --restapi go together")
@@ -248,6 +253,10 @@ def main(argv: list[str]) -> int:
 
     rows: list[dict[str, Any]] = []
     failures: list[str] = []
+    if not (args.quick or args.no_warm_up):  # fills the OS's caches and Python's bytecode: not timed
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+            scenario(min(sizes), latencies[0], Path(tmp), options, 0)
+        print("# warm-up run done (untimed)", file=sys.stderr, flush=True)
     for latency in latencies:
         for n in sizes:
             per_run = []
