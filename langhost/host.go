@@ -159,7 +159,7 @@ func (h *host) GetRequiredPlugins(
 func (h *host) GetRequiredPackages(
 	ctx context.Context, req *pulumirpc.GetRequiredPackagesRequest,
 ) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	h.startSpare(req.GetInfo(), "", nil)
+	h.startSpare(req.GetInfo(), "")
 	tc, opts, err := resolveToolchain(req.GetInfo(), false)
 	if err != nil {
 		return nil, err
@@ -195,7 +195,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if err := typecheck(ctx, tc, opts); err != nil {
 		return nil, err
 	}
-	h.startSpare(req.GetInfo(), req.GetProject(), req.GetConfig())
+	h.startSpare(req.GetInfo(), req.GetProject())
 
 	configMap := req.GetConfig()
 	if configMap == nil {
@@ -401,7 +401,7 @@ func (h *host) InstallDependencies(
 }
 
 func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
-	h.startSpare(req.GetInfo(), "", nil)
+	h.startSpare(req.GetInfo(), "")
 	opts := toolchain.PythonOptions{Toolchain: toolchain.Pip}
 	if req.GetInfo() != nil {
 		var err error

@@ -14,10 +14,11 @@ import (
 
 // startSpare starts, once, the dynamic provider the engine will ask for when a program registers
 // its first resource, launched as the engine would launch it: its environment for plugins is this
-// host's, with the project's runtime options, its name and the provider's config added. A spare
-// that cannot start is no error: the engine then starts the provider itself, later. `project`
-// is read from Pulumi.yaml when empty, `config` is the stack's when known.
-func (h *host) startSpare(info *pulumirpc.ProgramInfo, project string, config map[string]string) {
+// host's, with the project's runtime options, its name and the provider's config (none) added.
+// A launch whose environment differs (a stack with `pulumi-python:` config, say) does not take
+// it, and a spare that cannot start is no error: the engine then starts the provider itself.
+// `project` is read from Pulumi.yaml when empty.
+func (h *host) startSpare(info *pulumirpc.ProgramInfo, project string) {
 	if info == nil {
 		return
 	}
@@ -28,11 +29,6 @@ func (h *host) startSpare(info *pulumirpc.ProgramInfo, project string, config ma
 		added := map[string]string{"PULUMI_PROJECT": project, "PULUMI_CONFIG": "{}"}
 		for key, value := range info.GetOptions().AsMap() {
 			added["PULUMI_RUNTIME_"+strings.ToUpper(key)] = fmt.Sprintf("%v", value)
-		}
-		for key := range config {
-			if strings.HasPrefix(key, "pulumi-python:") {
-				return // the provider's own config, which the engine passes in PULUMI_CONFIG
-			}
 		}
 		env := make([]string, 0, len(os.Environ())+len(added))
 		for _, kv := range os.Environ() {
