@@ -49,6 +49,21 @@ def alive(pid: int) -> bool:
     return True
 
 
+def end_untaken(cli: int, spare_dir: str) -> threading.Event:
+    """Ends this process, and removes its description, when the `pulumi` it was started for ends
+    before the event returned is set (the spare is taken)."""
+    taken = threading.Event()
+
+    def end() -> None:
+        wait_for_exit(cli)
+        if not taken.is_set():
+            shutil.rmtree(spare_dir, ignore_errors=True)
+            os._exit(0)
+
+    threading.Thread(target=end, name="webhooks-spare", daemon=True).start()
+    return taken
+
+
 def load_provider_modules() -> None:
     for module in PROVIDER_MODULES:
         importlib.import_module(module)
@@ -56,11 +71,13 @@ def load_provider_modules() -> None:
 
 def watch_engine(loading: threading.Thread, address: str) -> None:
     """Once the provider modules are loaded: the engine watch every provider process of this
-    package has (provider/engine.py)."""
+    package has (provider/engine.py), ending this one once the engine is gone even if it was never
+    asked for a resource (a destroy's preview only configures it). The engine's signals reach it
+    only through its launcher, which the engine may kill."""
     loading.join()
-    from .provider import engine
+    from .provider import connection, engine
 
-    engine.watch(address)
+    engine.watch(address).exit_when_gone(connection.any_busy, 0.0)  # a configured connection asks longer
 
 
 def main() -> None:
@@ -68,15 +85,7 @@ def main() -> None:
     parser.add_argument("--cli", type=int, required=True, help="the pid of the `pulumi` it is started for")
     parser.add_argument("--spare-dir", required=True, help="its description, removed once taken or ended")
     args = parser.parse_args()
-    taken = threading.Event()
-
-    def end_untaken() -> None:
-        wait_for_exit(args.cli)
-        if not taken.is_set():
-            shutil.rmtree(args.spare_dir, ignore_errors=True)
-            os._exit(0)
-
-    threading.Thread(target=end_untaken, name="webhooks-spare", daemon=True).start()
+    taken = end_untaken(args.cli, args.spare_dir)
     import dill  # noqa: F401  # the SDK server's own imports: done before it can serve
     import grpc  # noqa: F401
     import pulumi.dynamic  # noqa: F401

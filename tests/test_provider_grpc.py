@@ -313,6 +313,22 @@ def test_a_provider_whose_engine_is_gone_writes_nothing_more_and_ends(
     assert engine.process.wait(timeout=15) == 0, "and the process ends by itself"
 
 
+def test_a_provider_started_ahead_ends_when_its_engine_is_gone_though_never_called(
+    engines: list[Engine], tmp_path: Path
+) -> None:
+    """A destroy's preview only configures the provider. Its launcher, killed (the engine's last
+    resort), cannot pass the engine's signal on to it, and nothing else of the engine's reaches it."""
+    with socket.socket() as engine_socket:
+        engine_socket.bind(("127.0.0.1", 0))
+        engine_socket.listen()
+        engine = start_spare(PROVIDER, URN, f"127.0.0.1:{engine_socket.getsockname()[1]}", tmp_path)
+        engines.append(engine)
+        engine.configure({})
+        time.sleep(1.5)
+        assert engine.process.poll() is None, "it serves while its engine is there"
+    assert engine.process.wait(timeout=15) == 0
+
+
 def test_a_provider_started_ahead_and_never_taken_ends_with_its_pulumi(tmp_path: Path) -> None:
     """It serves no engine, so nothing can be in flight: it ends at once, and its description with it."""
     cli = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1.5)"])

@@ -67,7 +67,7 @@ class Connection(ResourceProvider):
             return False
         # A killed engine's provider writes nothing more, and ends once its calls are done.
         bound = self._settings.read_timeout + self._settings.connect_timeout + self._settings.list_settle_seconds
-        engine.watch().exit_when_gone(_any_busy, bound)
+        engine.watch().exit_when_gone(any_busy, bound)
         return True
 
     def raise_config_error(self) -> None:
@@ -91,7 +91,8 @@ class Connection(ResourceProvider):
             return client
 
 
-def _any_busy() -> bool:
+def any_busy() -> bool:
+    """Whether an API call of any connection of this process is in flight."""
     with _clients_lock:
         return any(client.busy for client in _clients.values())
 

@@ -49,6 +49,7 @@ class EngineWatch:
         self._checked = 0.0
         self._lock = threading.Lock()
         self._watching = False
+        self._bound = 0.0
 
     def gone(self) -> bool:
         """True once the engine's address refuses connections (it never comes back)."""
@@ -70,8 +71,9 @@ class EngineWatch:
 
     def exit_when_gone(self, busy: Callable[[], bool], bound_seconds: float) -> None:
         """Starts (once) a thread that ends this process once the engine is gone and `busy()` is false,
-        or `bound_seconds` after it went, whichever comes first."""
+        or `bound_seconds` after it went (the longest asked), whichever comes first."""
         with self._lock:
+            self._bound = max(self._bound, bound_seconds)
             if self._watching or self._address is None:
                 return
             self._watching = True
@@ -79,7 +81,7 @@ class EngineWatch:
         def watch() -> None:
             while not self.gone():
                 time.sleep(POLL_SECONDS)
-            deadline = time.monotonic() + bound_seconds
+            deadline = time.monotonic() + self._bound
             while busy() and time.monotonic() < deadline:
                 time.sleep(0.1)
             log.info("the engine is gone and no API call is in flight: this provider process ends")
