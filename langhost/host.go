@@ -219,7 +219,14 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	runCtx, stop := context.WithCancel(h.cancelled)
 	defer stop()
 	context.AfterFunc(ctx, func() { time.AfterFunc(programGrace, stop) })
-	cmd, err := tc.Command(runCtx, append([]string{h.runner}, h.runnerArgs(req)...)...)
+	argv := append([]string{h.runner}, h.runnerArgs(req)...)
+	configEnv := map[string]string{"PULUMI_CONFIG": string(config), "PULUMI_CONFIG_SECRET_KEYS": string(secretKeysJSON)}
+	if response, ok := h.runInSpare(runCtx, tc, req, argv, configEnv); ok {
+		_ = os.Stdout.Sync()
+		_ = os.Stderr.Sync()
+		return response, nil
+	}
+	cmd, err := tc.Command(runCtx, argv...)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +241,9 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
 	}
-	cmd.Env = append(cmd.Env, "PULUMI_CONFIG="+string(config), "PULUMI_CONFIG_SECRET_KEYS="+string(secretKeysJSON))
+	for key, value := range configEnv {
+		cmd.Env = append(cmd.Env, key+"="+value)
+	}
 
 	err = cmd.Run()
 	// Python may die without flushing: make sure whatever it wrote reaches the engine.
@@ -243,14 +252,23 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
-		return &pulumirpc.RunResponse{}, nil
+		return runResponse(0), nil
 	case errors.As(err, &exit):
-		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.ExitStatus() == exitAfterUserMessage {
-			return &pulumirpc.RunResponse{Bail: true}, nil
-		}
-		return &pulumirpc.RunResponse{Error: fmt.Sprintf("program exited with non-zero exit code: %d", exit.ExitCode())}, nil
+		return runResponse(exit.ExitCode()), nil
 	default:
 		return &pulumirpc.RunResponse{Error: fmt.Sprintf("could not run the Python program: %v", err)}, nil
+	}
+}
+
+// runResponse is what the engine is told of a program that exited with `code` (-1: killed).
+func runResponse(code int) *pulumirpc.RunResponse {
+	switch code {
+	case 0:
+		return &pulumirpc.RunResponse{}
+	case exitAfterUserMessage:
+		return &pulumirpc.RunResponse{Bail: true}
+	default:
+		return &pulumirpc.RunResponse{Error: fmt.Sprintf("program exited with non-zero exit code: %d", code)}
 	}
 }
 
@@ -412,6 +430,9 @@ func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumir
 	tc, err := toolchain.ResolveToolchain(opts)
 	if err != nil {
 		return nil, err
+	}
+	if req.GetInfo() != nil { // the CLI asks before an update or preview: its first pass's program
+		startProgramSpare(ctx, tc, req.GetInfo())
 	}
 	info, err := about(ctx, tc, opts.Toolchain == toolchain.Pip, memoOf(opts))
 	if err != nil {

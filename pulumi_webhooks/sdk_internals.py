@@ -167,9 +167,19 @@ def current_monitor() -> object | None:
     return get_monitor()
 
 
+_runner_in_spare = False
+
+
+def running_the_runner() -> None:
+    """Tells that this process runs the SDK's runner in a Python kept ready for it (program_spare)."""
+    global _runner_in_spare
+    _runner_in_spare = True
+
+
 def under_the_language_host() -> bool:
-    """Whether this program was started by the SDK's runner, which the language host runs."""
-    return any(os.path.basename(arg) == "pulumi-language-python-exec" for arg in sys.orig_argv)
+    """Whether this program was started by the SDK's runner, which the language host runs: as the
+    interpreter's script, or in a Python kept ready for it."""
+    return _runner_in_spare or any(os.path.basename(arg) == "pulumi-language-python-exec" for arg in sys.orig_argv)
 
 
 def exit_as_told() -> bool:
@@ -181,10 +191,20 @@ def exit_as_told() -> bool:
     inline program runs in its caller's process, which must keep its own exit code.
     Returns whether it will.
     """
+    global _told
     if not under_the_language_host():
         return False
     atexit.register(_exit_after_user_message)
+    _told = True
     return True
+
+
+_told = False
+
+
+def told_user() -> bool:
+    """Whether this program will exit with EXIT_AFTER_USER_MESSAGE (exit_as_told)."""
+    return _told
 
 
 def _exit_after_user_message() -> None:

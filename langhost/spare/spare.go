@@ -14,6 +14,10 @@
 // by a launch of the same `pulumi` process with the same environment and working directory as
 // the one it was started for, which is how the engine would have started it; otherwise the
 // launcher starts a provider the SDK's way. A spare never taken ends when its `pulumi` does.
+//
+// The program is started anew in each pass too, and loads Python, the SDK and this package
+// before it registers anything: the language host keeps a program's Python ready the same way
+// (kind Program, `python -m pulumi_webhooks.program_spare`, see program.go).
 package spare
 
 import (
@@ -39,11 +43,13 @@ const Module = "pulumi_webhooks.spare"
 const Distribution = "pulumi_webhooks"
 
 // Launch is a provider launch as the engine makes it: the `pulumi` process that makes it (the
-// parent of its plugins), the environment and the working directory.
+// parent of its plugins), the environment and the working directory. Kind is "" for a provider,
+// Program for a program.
 type Launch struct {
-	CLI int
-	Env []string
-	Dir string
+	CLI  int
+	Env  []string
+	Dir  string
+	Kind string
 }
 
 // Here is a launch by this process's parent, with this process's environment and directory.
@@ -55,16 +61,17 @@ func Here() (Launch, error) {
 // described is what a spare's directory records of its launch: the environment as a digest only,
 // since it holds secrets (the passphrase, cloud credentials).
 type described struct {
-	CLI int    `json:"cli"`
-	Dir string `json:"dir"`
-	Env string `json:"envSha256"`
+	CLI  int    `json:"cli"`
+	Dir  string `json:"dir"`
+	Env  string `json:"envSha256"`
+	Kind string `json:"kind,omitempty"`
 }
 
 func (l Launch) described() described {
 	env := slices.Clone(l.Env)
 	slices.Sort(env)
 	digest := sha256.Sum256([]byte(strings.Join(env, "\x00")))
-	return described{CLI: l.CLI, Dir: l.Dir, Env: hex.EncodeToString(digest[:])}
+	return described{CLI: l.CLI, Dir: l.Dir, Env: hex.EncodeToString(digest[:]), Kind: l.Kind}
 }
 
 // Root is where spares are described: one directory each, for this user only.
@@ -107,8 +114,7 @@ func interpreter(l Launch) (python string, env []string, ok bool) {
 		venv = filepath.Join(l.Dir, venv)
 	}
 	python = filepath.Join(venv, "bin", "python")
-	installed, _ := filepath.Glob(filepath.Join(venv, "lib*", "python*", "site-packages", Distribution+"-*.dist-info"))
-	if _, err := os.Stat(python); err != nil || len(installed) == 0 {
+	if !installed(venv) {
 		return "", nil, false
 	}
 	for _, kv := range l.Env {
@@ -124,6 +130,13 @@ func interpreter(l Launch) (python string, env []string, ok bool) {
 		}
 	}
 	return python, env, true
+}
+
+// installed tells whether the virtualenv `venv` has a python and this package.
+func installed(venv string) bool {
+	found, _ := filepath.Glob(filepath.Join(venv, "lib*", "python*", "site-packages", Distribution+"-*.dist-info"))
+	_, err := os.Stat(filepath.Join(venv, "bin", "python"))
+	return err == nil && len(found) > 0
 }
 
 // Ensure starts a spare for `l` unless one is waiting for it already.
@@ -142,6 +155,11 @@ func Start(l Launch) error {
 	if !ok {
 		return nil
 	}
+	return start(l, python, env, "-u", "-m", Module)
+}
+
+// start runs `python ARGS --cli PID --spare-dir DIR` as the spare of `l`, with the environment `env`.
+func start(l Launch, python string, env []string, args ...string) error {
 	root, err := ownRoot()
 	if err != nil {
 		return err
@@ -157,8 +175,12 @@ func Start(l Launch) error {
 	}
 	// Its stdin, stdout and stderr are named pipes, for the launcher that takes it. Opened
 	// read-write here so that no open waits for the other end; the spare keeps them.
+	streams := []string{"in", "out", "err"}
+	if l.Kind == Program {
+		streams = append(streams, "status") // its exit code, for the host that runs it
+	}
 	var ends []*os.File
-	for _, stream := range []string{"in", "out", "err"} {
+	for _, stream := range streams {
 		path := filepath.Join(dir, stream)
 		if err := syscall.Mkfifo(path, 0o600); err != nil {
 			return failed(err)
@@ -170,9 +192,9 @@ func Start(l Launch) error {
 		defer end.Close()
 		ends = append(ends, end)
 	}
-	cmd := exec.Command(python, "-u", "-m", Module, "--cli", strconv.Itoa(l.CLI), "--spare-dir", dir)
+	cmd := exec.Command(python, append(args, "--cli", strconv.Itoa(l.CLI), "--spare-dir", dir)...)
 	cmd.Dir, cmd.Env = l.Dir, env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = ends[0], ends[1], ends[2]
+	cmd.Stdin, cmd.Stdout, cmd.Stderr, cmd.ExtraFiles = ends[0], ends[1], ends[2], ends[3:]
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		return failed(err)

@@ -18,6 +18,7 @@ const portWait = 30 * time.Second
 type Taken struct {
 	pid          int
 	in, out, err *os.File
+	status       *os.File // a program's: its exit code
 }
 
 // Take takes over the spare started for `l`, if there is one that no other launcher took.
@@ -31,19 +32,28 @@ func Take(l Launch) *Taken {
 			continue
 		}
 		// Non-blocking opens: the pipes of a spare that is gone have no other end.
-		var files []*os.File
-		for _, stream := range []struct {
+		streams := []struct {
 			name string
 			flag int
-		}{{"in", os.O_WRONLY}, {"out", os.O_RDONLY}, {"err", os.O_RDONLY}} {
+		}{{"in", os.O_WRONLY}, {"out", os.O_RDONLY}, {"err", os.O_RDONLY}}
+		if l.Kind == Program {
+			streams = append(streams, streams[1])
+			streams[3].name = "status"
+		}
+		var files []*os.File
+		for _, stream := range streams {
 			file, err := os.OpenFile(filepath.Join(dir, stream.name), stream.flag|syscall.O_NONBLOCK, 0)
 			if err != nil {
 				break
 			}
 			files = append(files, file)
 		}
-		if len(files) == 3 {
-			return &Taken{pid: pid, in: files[0], out: files[1], err: files[2]}
+		if len(files) == len(streams) {
+			taken := &Taken{pid: pid, in: files[0], out: files[1], err: files[2]}
+			if l.Kind == Program {
+				taken.status = files[3]
+			}
+			return taken
 		}
 		for _, file := range files {
 			_ = file.Close()

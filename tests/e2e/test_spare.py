@@ -64,3 +64,61 @@ def test_every_pass_is_served_by_a_provider_started_ahead_and_none_outlives_pulu
         while providers_in(project.dir.resolve()) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not providers_in(project.dir.resolve()), f"a provider outlived pulumi {args[0]}"
+
+
+def program_processes(directory: Path) -> list[int]:
+    """The programs' Python processes kept ready (`python -m pulumi_webhooks.program_spare`) in
+    `directory`."""
+    found = []
+    for entry in PROC.glob("[0-9]*"):
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+            if b"pulumi_webhooks.program_spare" in args and Path(entry / "cwd").resolve() == directory:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_every_pass_runs_the_program_in_a_python_started_ahead_with_the_stacks_config(
+    tmp_path: Path, start_api: ApiFactory
+) -> None:
+    project = new_project(tmp_path, start_api())
+    project.config("label", "from-config")
+    project.config("hookToken", "s3cret-from-config", secret=True)
+    # Each pass notes how its Python was started, and the config it read.
+    project.program(
+        """
+        import sys
+        with open("passes.log", "a") as log:
+            print(" ".join(sys.orig_argv), config.require("label"), file=log)
+        Webhook("alerts", endpoint="https://ops.example.com/hook", auth_type=AuthType.BEARER,
+                token=config.require_secret("hookToken"))
+        """
+    )
+    log = project.dir / "passes.log"
+    for command, passes in ((project.up, 2), (project.preview, 1), (project.up, 2)):
+        log.unlink(missing_ok=True)
+        command()
+        runs = log.read_text().splitlines()
+        assert len(runs) == passes, runs
+        assert all("-m pulumi_webhooks.program_spare --cli" in run for run in runs), runs
+        assert all(run.endswith(" from-config") for run in runs), runs
+        deadline = time.monotonic() + 5
+        while program_processes(project.dir.resolve()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not program_processes(project.dir.resolve()), "a program's Python outlived pulumi"
+    [hook] = project.api.webhooks()
+    assert project.api.stored_secrets()[str(hook["webhookId"])] == (None, "s3cret-from-config")
+
+
+def test_a_program_run_ahead_fails_as_one_run_the_usual_way(tmp_path: Path, start_api: ApiFactory) -> None:
+    project = new_project(tmp_path, start_api())
+    project.program('Webhook("alerts", endpoint="not a url", auth_type=AuthType.NONE)\n')
+    failed = project.up(check=False)
+    assert not failed.ok
+    assert "endpoint" in failed.output and "__main__.py" in failed.output, failed.output
+    assert "Traceback" not in failed.output and "unhandled error" not in failed.output, failed.output
+    project.program("raise SystemExit(3)\n")
+    failed = project.up(check=False)
+    assert "program exited with non-zero exit code: 3" in failed.output, failed.output
