@@ -204,6 +204,11 @@ def test_the_manual_recovery_runs_as_written_after_a_kill(tmp_path: Path, start_
         '    Webhook(f"hook-{i}", endpoint=f"https://ops.example.com/manual/{i}", auth_type="none")\n'
     )
     interrupt_up(project, signal.SIGKILL, after_hooks=10)
+    # docs/pipelines.md, torn metadata: a kill that lands while the file backend rewrites the
+    # state's `.attrs` sidecar leaves it empty; by hand, it is deleted before the step.
+    for sidecar in (tmp_path / "state").rglob("*.json.attrs"):
+        if sidecar.stat().st_size == 0:
+            sidecar.unlink()
     env = {
         **project.env,
         "PATH": f"{Path(sys.executable).parent}:{project.env['PATH']}",  # pulumi-webhooks, as installed
