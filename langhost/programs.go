@@ -14,8 +14,8 @@ import (
 
 // programLaunch is how Run starts the program's Python: the toolchain's interpreter with its
 // environment, from this host's directory, for this host's `pulumi`. ok is false where the
-// program's Python is not kept ready: no virtualenv of the pip toolchain, or a program directory
-// whose own `pulumi` or `pulumi_webhooks` would come before the virtualenv's.
+// program's Python is not kept ready: a toolchain command other than `python` (`poetry run`), or
+// a program directory whose own `pulumi` or `pulumi_webhooks` would come before the installed ones.
 func programLaunch(ctx context.Context, tc toolchain.Toolchain, info *pulumirpc.ProgramInfo) (spare.Launch, string, bool) {
 	for _, name := range []string{"pulumi", "pulumi_webhooks"} {
 		if _, err := os.Stat(filepath.Join(info.GetProgramDirectory(), name)); err == nil {
