@@ -47,7 +47,8 @@ def main() -> None:
     parser.add_argument("--cli", type=int, required=True, help="the pid of the `pulumi` it is started for")
     parser.add_argument("--spare-dir", required=True, help="its description, removed once taken or ended")
     args = parser.parse_args()
-    status = os.fdopen(STATUS_FD, "w")  # not inherited: only this process's end closes it
+    os.set_inheritable(STATUS_FD, False)  # only this process's end closes it: the host waits for that
+    status = os.fdopen(STATUS_FD, "w")
     taken = end_untaken(args.cli, args.spare_dir)
     for module in PROGRAM_MODULES:
         importlib.import_module(module)

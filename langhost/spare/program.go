@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -30,6 +31,9 @@ func EnsureProgram(l Launch, python string) error {
 	// working directory, as the runner (a script elsewhere) would find them.
 	return start(l, python, l.Env, "-P", "-m", ProgramModule)
 }
+
+// outputDelay is how long a program's output is still copied once it has ended.
+const outputDelay = 5 * time.Second
 
 // Ran is how a program run in a spare ended.
 type Ran struct {
@@ -70,14 +74,32 @@ func (t *Taken) Run(argv []string, env map[string]string, stdout, stderr io.Writ
 		case <-ended:
 		}
 	}()
+	var copies sync.WaitGroup
+	for _, stream := range []struct {
+		to   io.Writer
+		from *os.File
+	}{{stdout, t.out}, {stderr, t.err}} {
+		copies.Add(1)
+		go func() {
+			defer copies.Done()
+			_, _ = io.Copy(stream.to, stream.from)
+		}()
+	}
+	status, _ := io.ReadAll(t.status) // until it ends: only it holds that pipe
+	// A process the program left running may hold its output open: as exec.Cmd's WaitDelay,
+	// stop copying a moment after the program ended.
 	copied := make(chan struct{})
 	go func() {
-		_, _ = io.Copy(stderr, t.err)
+		copies.Wait()
 		close(copied)
 	}()
-	_, _ = io.Copy(stdout, t.out)
-	status, _ := io.ReadAll(t.status)
-	<-copied
+	select {
+	case <-copied:
+	case <-time.After(outputDelay):
+		_ = t.out.SetReadDeadline(time.Now())
+		_ = t.err.SetReadDeadline(time.Now())
+		<-copied
+	}
 	t.close()
 	code, err := strconv.Atoi(strings.TrimSpace(string(status)))
 	if err != nil {

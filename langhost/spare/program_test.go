@@ -93,3 +93,13 @@ func TestNoProgramSpareWithoutThePackage(t *testing.T) {
 		t.Fatalf("EnsureProgram = %v, and a spare was taken", err)
 	}
 }
+
+func TestAProcessLeftRunningDoesNotHoldTheRunPastItsEnd(t *testing.T) {
+	// The background sleep keeps stdout open, as a daemon the program started would.
+	l := programSpare(t, "read request\nsleep 60 3>&- &\necho 0 >&3\n")
+	started := time.Now()
+	ran, _, _ := run(t, l, nil)
+	if !ran.Served || ran.Code != 0 || time.Since(started) > outputDelay+5*time.Second {
+		t.Fatalf("ran = %+v after %v", ran, time.Since(started))
+	}
+}

@@ -32,13 +32,13 @@ func Take(l Launch) *Taken {
 			continue
 		}
 		// Non-blocking opens: the pipes of a spare that is gone have no other end.
-		streams := []struct {
+		type stream struct {
 			name string
 			flag int
-		}{{"in", os.O_WRONLY}, {"out", os.O_RDONLY}, {"err", os.O_RDONLY}}
+		}
+		streams := []stream{{"in", os.O_WRONLY}, {"out", os.O_RDONLY}, {"err", os.O_RDONLY}}
 		if l.Kind == Program {
-			streams = append(streams, streams[1])
-			streams[3].name = "status"
+			streams = append(streams, stream{"status", os.O_RDONLY})
 		}
 		var files []*os.File
 		for _, stream := range streams {
