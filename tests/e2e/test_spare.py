@@ -122,3 +122,32 @@ def test_a_program_run_ahead_fails_as_one_run_the_usual_way(tmp_path: Path, star
     project.program("raise SystemExit(3)\n")
     failed = project.up(check=False)
     assert "program exited with non-zero exit code: 3" in failed.output, failed.output
+
+
+def test_a_program_run_ahead_ends_as_the_interpreter_would_end_it(tmp_path: Path, start_api: ApiFactory) -> None:
+    """Its process ends without the interpreter's teardown of every module; what a program may
+    count on at its exit still happens: its threads finish, its exit handlers run, and a file a
+    module of its left open is written out."""
+    project = new_project(tmp_path, start_api())
+    (project.dir / "journal.py").write_text('log = open("module.out", "w")\nlog.write("module")\n')
+    project.program(
+        """
+        import atexit, threading, time
+        import journal
+
+        def later():
+            time.sleep(0.5)
+            with open("thread.out", "w") as out:
+                out.write("thread")
+
+        threading.Thread(target=later).start()
+        atexit.register(lambda: open("atexit.out", "w").write("atexit"))
+        Webhook("alerts", endpoint="https://ops.example.com/hook", auth_type=AuthType.NONE)
+        """
+    )
+    project.preview()
+    for name in ("thread", "atexit", "module"):
+        assert (project.dir / f"{name}.out").read_text() == name, name
+    project.program("raise SystemExit(3)\n")
+    failed = project.preview(check=False)
+    assert "program exited with non-zero exit code: 3" in failed.output, failed.output
