@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import random
 import secrets
 import shutil
 import socket
@@ -39,9 +40,18 @@ class Backend:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port no one holds, from below the kernel's ephemeral range: a port of that range
+    can be taken by any outgoing connection (the CLI's, a test's) between this pick and the
+    server's own bind, which for PostgreSQL comes seconds later, after initdb."""
+    ephemeral_start = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(10000, max(ephemeral_start, 10001)), 100):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port below the ephemeral range")
 
 
 def file_backend(directory: Path) -> Backend:
@@ -101,39 +111,50 @@ class PostgresServer:
             capture_output=True,
             timeout=120,
         )
-        log = (self.directory / "postgres.log").open("wb")
-        self.process = subprocess.Popen(
-            [
-                *self._as,
-                str(bin_dir / "postgres"),
-                "-D",
-                str(data),
-                "-p",
-                str(self.port),
-                "-k",
-                str(sockets),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "fsync=off",
-                "-c",
-                "max_connections=200",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        for _ in range(3):  # a port taken between its pick and the server's bind: pick another
+            if self._serve(bin_dir, data, sockets):
+                return self
+            said = (self.directory / "postgres.log").read_text()[-2000:]
+            self.stop(keep_directory=True)  # a server that never answered is not left running
+            if "Address already in use" not in said:
+                break
+            self.port = free_port()
+        shutil.rmtree(self.directory, ignore_errors=True)
+        raise RuntimeError(f"PostgreSQL did not start: {said}")
+
+    def _serve(self, bin_dir: Path, data: Path, sockets: Path) -> bool:
+        """Starts the server on `self.port`; whether it answers within a minute."""
+        with (self.directory / "postgres.log").open("wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    *self._as,
+                    str(bin_dir / "postgres"),
+                    "-D",
+                    str(data),
+                    "-p",
+                    str(self.port),
+                    "-k",
+                    str(sockets),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "max_connections=200",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.process.poll() is None:
             ready = subprocess.run(
                 [str(bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)], capture_output=True, timeout=10
             )
             if ready.returncode == 0:
-                return self
+                return True
             time.sleep(0.2)
-        said = (self.directory / "postgres.log").read_text()[-2000:]
-        self.stop()  # a server that never answered is not left running
-        raise RuntimeError(f"PostgreSQL did not start: {said}")
+        return False
 
     def backend(self) -> Backend:
         """A table of its own in the server's database: the CLI makes it on first use."""
@@ -141,12 +162,14 @@ class PostgresServer:
         url = f"postgres://{PG_USER}:{PG_PASSWORD}@127.0.0.1:{self.port}/postgres?sslmode=disable&table={table}"
         return Backend("postgres", url)
 
-    def stop(self) -> None:
+    def stop(self, keep_directory: bool = False) -> None:
         if self.process is not None:
-            os.killpg(self.process.pid, 15)
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, 15)
             self.process.wait(timeout=60)
             self.process = None
-        shutil.rmtree(self.directory, ignore_errors=True)
+        if not keep_directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def versitygw() -> Path:

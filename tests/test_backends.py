@@ -4,6 +4,7 @@ it, against a real PostgreSQL server and a real S3 server (versitygw) that the t
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from urllib.parse import quote
 
@@ -116,6 +117,25 @@ def test_a_password_with_url_escapes_reaches_the_server_as_written_and_is_never_
     message = str(raised.value)
     assert "password authentication failed" in message, message
     assert password not in message and quote(password, safe="") not in message and "50%" not in message
+
+
+def test_the_test_run_s_postgres_server_starts_on_another_port_when_its_own_is_taken() -> None:
+    """The harness picks its port seconds before the server binds it (initdb runs between): a
+    port taken meanwhile costs a retry on another port, not the session's PostgreSQL tests."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        server = PostgresServer()
+        server.port = taken
+        server.start()
+    try:
+        assert server.port != taken
+        backend = server.backend()
+        put_object(backend, ".pulumi/meta.yaml", b"version: 1\n")
+        assert object_exists(backend, ".pulumi/meta.yaml")
+    finally:
+        server.stop()
 
 
 def test_a_table_name_from_the_url_is_a_table_name() -> None:
