@@ -76,9 +76,11 @@ def main() -> None:
     os.set_inheritable(STATUS_FD, False)  # only this process's end closes it: the host waits for that
     status = os.fdopen(STATUS_FD, "w")
     taken = end_untaken(args.cli, args.spare_dir)
+    gc.disable()  # as the provider's spare loads (spare.main): the program runs with it on
     for module in PROGRAM_MODULES:
         importlib.import_module(module)
     gc.freeze()  # what is loaded lives as long as the process: no collection need go through it
+    gc.enable()
     line = sys.stdin.readline()
     taken.set()
     shutil.rmtree(args.spare_dir, ignore_errors=True)  # its host has opened the pipes

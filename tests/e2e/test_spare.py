@@ -86,12 +86,13 @@ def test_every_pass_runs_the_program_in_a_python_started_ahead_with_the_stacks_c
     project = new_project(tmp_path, start_api())
     project.config("label", "from-config")
     project.config("hookToken", "s3cret-from-config", secret=True)
-    # Each pass notes how its Python was started, and the config it read.
+    # Each pass notes how its Python was started, and the config it read; the collector, off while
+    # the spare loads, is on, as in any Python.
     project.program(
         """
-        import sys
+        import gc, sys
         with open("passes.log", "a") as log:
-            print(" ".join(sys.orig_argv), config.require("label"), file=log)
+            print(" ".join(sys.orig_argv), f"collector on: {gc.isenabled()}", config.require("label"), file=log)
         Webhook("alerts", endpoint="https://ops.example.com/hook", auth_type=AuthType.BEARER,
                 token=config.require_secret("hookToken"))
         """
@@ -103,7 +104,7 @@ def test_every_pass_runs_the_program_in_a_python_started_ahead_with_the_stacks_c
         runs = log.read_text().splitlines()
         assert len(runs) == passes, runs
         assert all("-m pulumi_webhooks.program_spare --cli" in run for run in runs), runs
-        assert all(run.endswith(" from-config") for run in runs), runs
+        assert all(run.endswith(" collector on: True from-config") for run in runs), runs
         deadline = time.monotonic() + 5
         while program_processes(project.dir.resolve()) and time.monotonic() < deadline:
             time.sleep(0.05)
