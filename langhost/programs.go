@@ -56,7 +56,7 @@ func (h *host) runInSpare(runCtx context.Context, tc toolchain.Toolchain, req *p
 		return nil, false
 	}
 	taken := spare.Take(launch)
-	if req.GetDryRun() { // an update's preview: its update pass comes next
+	if req.GetDryRun() && spare.Comes(launch, 1) { // an update's preview: its update pass comes next
 		_ = spare.EnsureProgram(launch, python)
 	}
 	if taken == nil {

@@ -43,7 +43,7 @@ func (h *host) startSpare(info *pulumirpc.ProgramInfo, project string) {
 		if project == "" || err != nil {
 			return
 		}
-		launch.Env = env
+		launch.Env, launch.Pass = env, 1
 		_ = spare.Ensure(launch)
 	})
 }

@@ -7,7 +7,7 @@
 // is kept ready, a "spare": the language host starts one at its first request (while the CLI
 // derives the stack's secrets key, or while the program starts), and each launch of the
 // provider, `pulumi-resource-pulumi-python`, takes the waiting spare over and starts the next
-// one, for the engine's next pass.
+// one, for the engine's next pass if the command makes one (passes.go).
 //
 // A spare is this package's provider server (`python -m pulumi_webhooks.spare`): its
 // modules loaded, it waits for the engine's address on its stdin, then serves. It is taken only
@@ -44,12 +44,14 @@ const Distribution = "pulumi_webhooks"
 
 // Launch is a provider launch as the engine makes it: the `pulumi` process that makes it (the
 // parent of its plugins), the environment and the working directory. Kind is "" for a provider,
-// Program for a program.
+// Program for a program. Pass is which of its command's passes it is for, from 1 (0: not known);
+// a spare started for one pass is taken by the next launch all the same.
 type Launch struct {
 	CLI  int
 	Env  []string
 	Dir  string
 	Kind string
+	Pass int
 }
 
 // Here is a launch by this process's parent, with this process's environment and directory.
@@ -203,6 +205,9 @@ func start(l Launch, python string, env []string, args ...string) error {
 	record, err := json.Marshal(l.described())
 	if err == nil {
 		err = os.WriteFile(filepath.Join(dir, "launch.json"), record, 0o600)
+	}
+	if err == nil && l.Pass > 0 {
+		err = os.WriteFile(filepath.Join(dir, "pass"), []byte(strconv.Itoa(l.Pass)), 0o600)
 	}
 	if err == nil {
 		// Last: a launcher takes the spare by renaming this file, so it must find the rest there.

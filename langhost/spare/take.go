@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -14,8 +15,9 @@ import (
 // portWait bounds how long a launcher waits for a spare's port before starting a provider itself.
 const portWait = 30 * time.Second
 
-// Taken is a spare a launcher took over.
+// Taken is a spare a launcher took over. Pass is the pass it was started for (0: not known).
 type Taken struct {
+	Pass         int
 	pid          int
 	in, out, err *os.File
 	status       *os.File // a program's: its exit code
@@ -50,6 +52,9 @@ func Take(l Launch) *Taken {
 		}
 		if len(files) == len(streams) {
 			taken := &Taken{pid: pid, in: files[0], out: files[1], err: files[2]}
+			if text, err := os.ReadFile(filepath.Join(dir, "pass")); err == nil {
+				taken.Pass, _ = strconv.Atoi(string(text))
+			}
 			if l.Kind == Program {
 				taken.status = files[3]
 			}

@@ -66,18 +66,52 @@ def test_every_pass_is_served_by_a_provider_started_ahead_and_none_outlives_pulu
         assert not providers_in(project.dir.resolve()), f"a provider outlived pulumi {args[0]}"
 
 
-def program_processes(directory: Path) -> list[int]:
+def program_processes(directory: Path, module: bytes = b"pulumi_webhooks.program_spare") -> list[int]:
     """The programs' Python processes kept ready (`python -m pulumi_webhooks.program_spare`) in
-    `directory`."""
+    `directory`, or the providers' with `module` `pulumi_webhooks.spare`."""
     found = []
     for entry in PROC.glob("[0-9]*"):
         try:
             args = (entry / "cmdline").read_bytes().split(b"\0")
-            if b"pulumi_webhooks.program_spare" in args and Path(entry / "cwd").resolve() == directory:
+            if module in args and Path(entry / "cwd").resolve() == directory:
                 found.append(int(entry.name))
         except OSError:
             continue
     return found
+
+
+def test_a_command_keeps_a_python_ready_for_each_of_its_passes_and_no_more(
+    tmp_path: Path, start_api: ApiFactory
+) -> None:
+    """A Python kept ready for a pass that does not come loads on the CPU of the passes that run:
+    `preview` makes one pass, `up`, `refresh` and `destroy` two, and one with `--skip-preview`."""
+    project = new_project(tmp_path, start_api())
+    project.program('Webhook("alerts", endpoint="https://ops.example.com/hook", auth_type=AuthType.NONE)\n')
+    directory = project.dir.resolve()
+    for args, providers, programs in (
+        (("up", "--yes"), 2, 2),
+        (("preview",), 1, 1),
+        (("refresh", "--yes"), 2, 0),
+        (("up", "--yes", "--skip-preview"), 1, 1),
+        (("destroy", "--yes"), 2, 0),
+    ):
+        started: dict[bytes, set[int]] = {b"pulumi_webhooks.spare": set(), b"pulumi_webhooks.program_spare": set()}
+        with subprocess.Popen(
+            [pulumi_command(), *args, "--stack", STACK],
+            cwd=project.dir,
+            env=project.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        ) as running:
+            while running.poll() is None:
+                for module, seen in started.items():
+                    seen.update(program_processes(directory, module))
+                time.sleep(0.02)
+            output = running.stdout.read() if running.stdout else ""
+        assert running.returncode == 0, output
+        counts = (len(started[b"pulumi_webhooks.spare"]), len(started[b"pulumi_webhooks.program_spare"]))
+        assert counts == (providers, programs), f"pulumi {' '.join(args)}: providers and programs started {counts}"
 
 
 def test_every_pass_runs_the_program_in_a_python_started_ahead_with_the_stacks_config(

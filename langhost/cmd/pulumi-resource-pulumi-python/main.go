@@ -23,8 +23,18 @@ const sdkLauncher = "pulumi-resource-pulumi-python.sdk"
 func main() {
 	if launch, err := spare.Here(); err == nil && len(os.Args) > 1 {
 		taken := spare.Take(launch)
-		// The engine launches the provider anew in each pass: the next one's.
-		_ = spare.Ensure(launch)
+		// The engine launches the provider anew in each pass: the next one's, if one comes.
+		pass := 0
+		if taken != nil {
+			pass = taken.Pass
+		}
+		if spare.Comes(launch, pass) {
+			next := launch
+			if pass > 0 {
+				next.Pass = pass + 1
+			}
+			_ = spare.Ensure(next)
+		}
 		if taken != nil {
 			signals := make(chan os.Signal, 1)
 			signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
