@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from harness.project import STACK, Project, new_project, pulumi_command
@@ -32,8 +33,11 @@ def providers_in(directory: Path) -> set[str]:
     return kinds
 
 
-def watched(project: Project, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """Runs `pulumi ARGS` while looking, every 20 ms, at the provider processes of the project."""
+def watched(
+    project: Project, *args: str, look: Callable[[], None] | None = None
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Runs `pulumi ARGS` while looking, every 20 ms, at the provider processes of the project
+    (and calling `look`)."""
     seen: set[str] = set()
     with subprocess.Popen(
         [pulumi_command(), *args, "--stack", STACK],
@@ -45,6 +49,8 @@ def watched(project: Project, *args: str) -> tuple[subprocess.CompletedProcess[s
     ) as running:
         while running.poll() is None:
             seen |= providers_in(project.dir.resolve())
+            if look is not None:
+                look()
             time.sleep(0.02)
         output = running.stdout.read() if running.stdout else ""
     return subprocess.CompletedProcess(running.args, running.returncode, output), seen
@@ -96,20 +102,13 @@ def test_a_command_keeps_a_python_ready_for_each_of_its_passes_and_no_more(
         (("destroy", "--yes"), 2, 0),
     ):
         started: dict[bytes, set[int]] = {b"pulumi_webhooks.spare": set(), b"pulumi_webhooks.program_spare": set()}
-        with subprocess.Popen(
-            [pulumi_command(), *args, "--stack", STACK],
-            cwd=project.dir,
-            env=project.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        ) as running:
-            while running.poll() is None:
-                for module, seen in started.items():
-                    seen.update(program_processes(directory, module))
-                time.sleep(0.02)
-            output = running.stdout.read() if running.stdout else ""
-        assert running.returncode == 0, output
+
+        def look(started: dict[bytes, set[int]] = started) -> None:
+            for module, seen in started.items():
+                seen.update(program_processes(directory, module))
+
+        done, _ = watched(project, *args, look=look)
+        assert done.returncode == 0, done.stdout
         counts = (len(started[b"pulumi_webhooks.spare"]), len(started[b"pulumi_webhooks.program_spare"]))
         assert counts == (providers, programs), f"pulumi {' '.join(args)}: providers and programs started {counts}"
 
