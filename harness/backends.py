@@ -44,14 +44,17 @@ def free_port() -> int:
     can be taken by any outgoing connection (the CLI's, a test's) between this pick and the
     server's own bind, which for PostgreSQL comes seconds later, after initdb."""
     ephemeral_start = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    for port in random.sample(range(10000, max(ephemeral_start, 10001)), 100):
+    below = range(10000, ephemeral_start)  # empty where the range starts low: any port, then
+    for port in random.sample(below, min(100, len(below))):
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free loopback port below the ephemeral range")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def file_backend(directory: Path) -> Backend:
@@ -141,6 +144,8 @@ class PostgresServer:
                     "fsync=off",
                     "-c",
                     "max_connections=200",
+                    "-c",
+                    "lc_messages=C",  # its log is read for "Address already in use"
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -149,7 +154,10 @@ class PostgresServer:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.process.poll() is None:
             ready = subprocess.run(
-                [str(bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)], capture_output=True, timeout=10
+                # Its own socket directory: on a port taken by another server, that one would answer.
+                [str(bin_dir / "pg_isready"), "-h", str(sockets), "-p", str(self.port)],
+                capture_output=True,
+                timeout=10,
             )
             if ready.returncode == 0:
                 return True

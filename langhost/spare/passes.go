@@ -3,6 +3,7 @@ package spare
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -38,13 +39,14 @@ func passes(args []string) int {
 			break
 		}
 		name, value, valued := strings.Cut(arg, "=")
-		on := !valued || value == "true"
+		on, err := strconv.ParseBool(value) // as the CLI reads `--flag=VALUE`
+		on = !valued || (err == nil && on)
 		letters, short := strings.CutPrefix(name, "-")
 		short = short && !strings.HasPrefix(letters, "-") && letters != "" && strings.Trim(letters, "yfr") == ""
 		switch {
-		case name == "--refresh" && on, short && strings.Contains(letters, "r"):
+		case name == "--refresh" && on, short && on && strings.Contains(letters, "r"):
 			return 0 // a refresh first: how it launches the provider is the engine's to say
-		case (name == "--skip-preview" || name == "--preview-only") && on, short && strings.Contains(letters, "f"):
+		case (name == "--skip-preview" || name == "--preview-only") && on, short && on && strings.Contains(letters, "f"):
 			count = 1
 		}
 	}

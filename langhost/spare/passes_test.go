@@ -53,6 +53,10 @@ func TestPassesAreReadFromTheCommandLine(t *testing.T) {
 		"pulumi up --refresh --yes":                            0,
 		"pulumi up -yr":                                        0,
 		"pulumi up --refresh=false --yes":                      2,
+		"pulumi up --refresh=1 --yes":                          0,
+		"pulumi up --skip-preview=1":                           1,
+		"pulumi up --skip-preview=True":                        1,
+		"pulumi destroy -f=false":                              2,
 		"pulumi up --stack f":                                  2, // a value, not a flag
 		"pulumi up --stack dev -- --skip-preview":              2,
 		"pulumi watch":                                         0,

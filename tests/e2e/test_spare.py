@@ -109,6 +109,9 @@ def test_a_command_keeps_a_python_ready_for_each_of_its_passes_and_no_more(
 
         done, _ = watched(project, *args, look=look)
         assert done.returncode == 0, done.stdout
+        deadline = time.monotonic() + 5  # the next command's count starts when these have ended
+        while any(program_processes(directory, module) for module in started) and time.monotonic() < deadline:
+            time.sleep(0.05)
         counts = (len(started[b"pulumi_webhooks.spare"]), len(started[b"pulumi_webhooks.program_spare"]))
         assert counts == (providers, programs), f"pulumi {' '.join(args)}: providers and programs started {counts}"
 
